@@ -24,6 +24,9 @@ export function projectTestConfig(root: string, options: ProjectTestOptions = {}
       hookTimeout: 30_000,
       fileParallelism: options.fileParallelism ?? true,
       pool: 'forks',
+      // The JSON report feeds the one-line summary printed by tools/scripts/run-tests.mjs.
+      reporters: ['default', 'json'],
+      outputFile: { json: 'test-results/vitest.json' },
       coverage: {
         provider: 'v8',
         include: ['src/**/*.ts'],
