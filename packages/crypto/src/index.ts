@@ -7,3 +7,39 @@ export * from './errors.js';
 // -- primitives (aead, nonce, replay window, hkdf, x25519, ml-kem, hybrid, identity, zeroize)
 // -- certificates (appliance CA, issue, verify, revoke)
 // -- handshake
+export {
+  createHandshakeInitiator,
+  type HandshakeInitiator,
+  type HandshakeInitiatorInit,
+  type HandshakeInitiatorState,
+} from './handshake-initiator.js';
+export {
+  createHandshakeResponder,
+  type HandshakeResponder,
+  type HandshakeResponderInit,
+  type HandshakeCookieMode,
+} from './handshake-responder.js';
+export type {
+  HandshakeResult,
+  HandshakeStep,
+  HandshakePeer,
+  HandshakeReceiveContext,
+  HandshakeTrustStore,
+  HandshakeVerifiedCertificate,
+  HandshakeCertificateCredentials,
+  HandshakePskCredentials,
+  HandshakeCommonInit,
+} from './handshake-types.js';
+export type { HandshakePeerAddress } from './handshake-cookie.js';
+export { peekHandshakeType } from './handshake-messages.js';
+export {
+  DEFAULT_HANDSHAKE_SUITES,
+  HANDSHAKE_SUITES,
+  HANDSHAKE_SUPPORTED_VERSIONS,
+  HS_MAX_MESSAGE_BYTES,
+  HS_INIT_MIN_BYTES,
+  HS_COOKIE_REPLY_BYTES,
+  isHybridSuite,
+  type HandshakeSuite,
+  type HandshakeAeadAlgorithm,
+} from './handshake-constants.js';
