@@ -88,4 +88,9 @@ describe.runIf(root.ok)('handshake over UDP between namespaces', () => {
       await l().setLoss('wan', 0);
     }
   });
+
+  // Certificate mode waits for @edgebox/crypto's certificates API (appliance CA, issue,
+  // createTrustStore): src/pki.ts loads credentials from it once exported.
+  it.todo('certificate mode: CA-issued client and server complete the session and exchange sealed messages');
+  it.todo('certificate mode: a client certificate from a different CA is refused (CRYPTO_CERT_UNTRUSTED), client exits non-zero');
 });
