@@ -5,6 +5,19 @@
  */
 export * from './errors.js';
 // -- primitives (aead, nonce, replay window, hkdf, x25519, ml-kem, hybrid, identity, zeroize)
+export {
+  generateIdentity,
+  identityFromSeed,
+  ed25519PrivateKeyFromSeed,
+  signMessage,
+  verifySignature,
+  ed25519PublicKeyFromRaw,
+  rawFromEd25519PublicKey,
+  exportIdentityPem,
+  importIdentityPem,
+  type Identity,
+  type IdentityPem,
+} from './identity.js';
 // -- certificates (appliance CA, issue, verify, revoke)
 // -- handshake
 export {
