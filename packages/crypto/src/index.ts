@@ -18,6 +18,12 @@ export {
   type Identity,
   type IdentityPem,
 } from './identity.js';
+export { sha256, hmacSha256 } from './hash.js';
+export { hkdf, hkdfExtract, hkdfExpand } from './hkdf.js';
+export { zeroize, constantTimeEqual } from './zeroize.js';
+export { generateX25519KeyPair, x25519KeyPairFromPrivate, x25519SharedSecret, type X25519KeyPair } from './x25519.js';
+export { mlkemKeygen, mlkemEncapsulate, mlkemDecapsulate, type MlKemKeyPair, type MlKemEncapsulation } from './mlkem.js';
+export { combineHybridSecret, combineClassicalSecret, type HybridSecretInput, type ClassicalSecretInput } from './hybrid.js';
 // -- certificates (appliance CA, issue, verify, revoke)
 // -- handshake
 export {
