@@ -25,6 +25,9 @@ export { generateX25519KeyPair, x25519KeyPairFromPrivate, x25519SharedSecret, ty
 export { mlkemKeygen, mlkemEncapsulate, mlkemDecapsulate, type MlKemKeyPair, type MlKemEncapsulation } from './mlkem.js';
 export { combineHybridSecret, combineClassicalSecret, type HybridSecretInput, type ClassicalSecretInput } from './hybrid.js';
 export { createAead, AEAD_ALGORITHMS, type Aead, type AeadAlgorithm, type AeadImplementation, type AeadInit } from './aead.js';
+export { createNonceSequence, writeCounterNonce, readNonceCounter, type NonceSequence, type NonceSequenceInit } from './nonce.js';
+export { createReplayWindow, type ReplayWindow, type ReplayWindowInit } from './replay-window.js';
+export * from './constants.js';
 // -- certificates (appliance CA, issue, verify, revoke)
 // -- handshake
 export {
