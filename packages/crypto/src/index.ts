@@ -29,6 +29,37 @@ export { createNonceSequence, writeCounterNonce, readNonceCounter, type NonceSeq
 export { createReplayWindow, type ReplayWindow, type ReplayWindowInit } from './replay-window.js';
 export * from './constants.js';
 // -- certificates (appliance CA, issue, verify, revoke)
+export {
+  createCertificateAuthority,
+  exportCertificateAuthority,
+  importCertificateAuthority,
+  issueCertificate,
+  type CertificateAuthority,
+  type CertificateAuthorityInit,
+  type CertificateAuthorityPem,
+  type IssueCertificateInit,
+  type IssuedCertificate,
+} from './certificate-authority.js';
+export { createRevocationList, type RevocationReason, type RevokedCertificateEntry, type RevocationListInit } from './revocation.js';
+export {
+  createTrustStore,
+  type TrustStore,
+  type TrustStoreInit,
+  type VerifiedCertificate,
+  type VerifyCertificateOptions,
+  type TrustedAuthoritySummary,
+} from './trust-store.js';
+export {
+  pemToDer,
+  derToPem,
+  inspectCertificate,
+  CERT_MAX_DER_BYTES,
+  CRL_MAX_DER_BYTES,
+  TRUST_STORE_MAX_AUTHORITIES,
+  type CertificateUsage,
+  type CertificateInfo,
+  type SubjectAltNames,
+} from './certificates.js';
 // -- handshake
 export {
   createHandshakeInitiator,
