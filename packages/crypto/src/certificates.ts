@@ -242,45 +242,40 @@ export function certificateInputToDer(certificate: Uint8Array | string, field = 
  */
 export function parseCertificate(certificate: Uint8Array | string, field = 'certificate'): ParsedCertificate {
   const der = certificateInputToDer(certificate, field);
-  let node: NodeX509Certificate;
   try {
-    node = new NodeX509Certificate(der);
+    return parseDer(der, field);
   } catch (cause) {
+    // node:crypto getters (publicKey, subject) and the ASN.1 layer throw their own errors on
+    // hostile input; only our own code leaves this function.
+    if (cause instanceof CryptoError) throw cause;
     throw invalid(`${field} does not parse as an X.509 certificate`, cause);
   }
+}
+
+function parseDer(der: Uint8Array, field: string): ParsedCertificate {
+  const node = new NodeX509Certificate(der);
   if (!Buffer.from(der.buffer, der.byteOffset, der.byteLength).equals(node.raw)) {
     throw invalid(`${field} is not canonical DER (length ${der.length}, re-encoded ${node.raw.length})`);
   }
-  const keyType = node.publicKey.asymmetricKeyType;
-  if (keyType !== 'ed25519') {
-    throw invalid(`${field} key type ${keyType ?? 'unknown'} is not ed25519`, undefined, { keyType });
+  const key = node.publicKey;
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw invalid(`${field} key type ${key.asymmetricKeyType ?? 'unknown'} is not ed25519`, undefined, { keyType: key.asymmetricKeyType });
   }
-  let parsed: x509.X509Certificate;
-  let commonName: string | undefined;
-  let issuerCommonName: string | undefined;
-  let basic: x509.BasicConstraintsExtension | null;
-  let ku: x509.KeyUsagesExtension | null;
-  let eku: x509.ExtendedKeyUsageExtension | null;
-  let san: x509.SubjectAlternativeNameExtension | null;
-  let extensions: x509.Extension[];
-  try {
-    parsed = new x509.X509Certificate(der);
-    commonName = parsed.subjectName.getField('CN')[0];
-    issuerCommonName = parsed.issuerName.getField('CN')[0];
-    extensions = parsed.extensions;
-    basic = parsed.getExtension(x509.BasicConstraintsExtension);
-    ku = parsed.getExtension(x509.KeyUsagesExtension);
-    eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
-    san = parsed.getExtension(x509.SubjectAlternativeNameExtension);
-  } catch (cause) {
-    throw invalid(`${field} names or extensions do not parse`, cause);
-  }
+  const parsed = new x509.X509Certificate(der);
+  const commonName = parsed.subjectName.getField('CN')[0];
   if (commonName === undefined || commonName.length === 0) throw invalid(`${field} subject has no common name`);
-  for (const ext of extensions) {
+  for (const ext of parsed.extensions) {
     if (ext.critical && !KNOWN_EXTENSIONS.has(ext.type)) {
       throw invalid(`${field} has unsupported critical extension ${ext.type}`, undefined, { extension: ext.type });
     }
   }
+  const notBefore = parsed.notBefore;
+  const notAfter = parsed.notAfter;
+  if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) throw invalid(`${field} validity dates do not parse`);
+  const basic = parsed.getExtension(x509.BasicConstraintsExtension);
+  const ku = parsed.getExtension(x509.KeyUsagesExtension);
+  const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
+  const san = parsed.getExtension(x509.SubjectAlternativeNameExtension);
   const dns: string[] = [];
   const ip: string[] = [];
   for (const name of san?.names.items ?? []) {
@@ -291,13 +286,13 @@ export function parseCertificate(certificate: Uint8Array | string, field = 'cert
     der,
     node,
     commonName,
-    issuerCommonName: issuerCommonName ?? '',
+    issuerCommonName: parsed.issuerName.getField('CN')[0] ?? '',
     subject: node.subject,
     issuer: node.issuer,
-    publicKey: rawFromEd25519PublicKey(node.publicKey),
+    publicKey: rawFromEd25519PublicKey(key),
     serialHex: parsed.serialNumber.toLowerCase(),
-    notBefore: parsed.notBefore,
-    notAfter: parsed.notAfter,
+    notBefore,
+    notAfter,
     fingerprintSha256: fingerprintSha256(der),
     isCa: basic?.ca === true,
     keyUsage: ku === null ? undefined : ku.usages,
