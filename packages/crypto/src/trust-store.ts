@@ -14,6 +14,7 @@ import type { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { CryptoError } from './errors.js';
 import {
   allowsUsage,
+  assertDate,
   normalizeSerialHex,
   parseCertificate,
   subtleProvider,
@@ -124,6 +125,7 @@ class TrustStoreImpl implements TrustStore {
 
   verify(certificate: Uint8Array | string, options: VerifyCertificateOptions = {}): VerifiedCertificate {
     const now = options.now ?? new Date();
+    assertDate(now, 'options.now'); // an Invalid Date would compare false and pass every check
     const leaf = parseCertificate(certificate);
     const cn = leaf.commonName;
     if (leaf.isCa) {

@@ -230,6 +230,10 @@ describe('TrustStore.verify', () => {
     expect(() => store.verify(ca.certificatePem, { now: NOW })).toThrow('is a CA certificate');
   });
 
+  it('refuses an invalid now instead of passing every date check', () => {
+    expect(codeOf(() => store.verify(peer.der, { now: new Date(NaN) }))).toBe('CRYPTO_INVALID_ARGUMENT');
+  });
+
   it('defaults now to the current time', async () => {
     const fresh = await issueCertificate(ca, { commonName: 'fresh', publicKey: id.publicKey, usage: 'client' });
     expect(store.verify(fresh.der).commonName).toBe('fresh');
