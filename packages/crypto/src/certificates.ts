@@ -15,6 +15,13 @@ import { createHash, randomBytes, webcrypto, X509Certificate as NodeX509Certific
 import { isIP } from 'node:net';
 import { CryptoError } from './errors.js';
 import { rawFromEd25519PublicKey } from './identity.js';
+import {
+  decodeBasicConstraintsCa,
+  decodeExtKeyUsage,
+  decodeKeyUsage,
+  decodeSubjectAltNames,
+  readCertificateFields,
+} from './certificate-der.js';
 
 export { x509 };
 
@@ -53,13 +60,17 @@ export const DAY_MS = 86_400_000;
 const OID_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 /** Extensions a verifier here understands; any other critical one makes a certificate invalid. */
+const OID_BASIC_CONSTRAINTS = '2.5.29.19';
+const OID_KEY_USAGE = '2.5.29.15';
+const OID_EXT_KEY_USAGE = '2.5.29.37';
+const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 const KNOWN_EXTENSIONS = new Set([
-  '2.5.29.19', // basicConstraints
-  '2.5.29.15', // keyUsage
-  '2.5.29.37', // extKeyUsage
+  OID_BASIC_CONSTRAINTS,
+  OID_KEY_USAGE,
+  OID_EXT_KEY_USAGE,
+  OID_SUBJECT_ALT_NAME,
   '2.5.29.14', // subjectKeyIdentifier
   '2.5.29.35', // authorityKeyIdentifier
-  '2.5.29.17', // subjectAltName
 ]);
 
 /** The WebCrypto provider handed to every @peculiar/x509 call (no global provider is set). */
@@ -261,43 +272,50 @@ function parseDer(der: Uint8Array, field: string): ParsedCertificate {
   if (key.asymmetricKeyType !== 'ed25519') {
     throw invalid(`${field} key type ${key.asymmetricKeyType ?? 'unknown'} is not ed25519`, undefined, { keyType: key.asymmetricKeyType });
   }
-  const parsed = new x509.X509Certificate(der);
-  const commonName = parsed.subjectName.getField('CN')[0];
+  // OpenSSL accepted and re-encoded these exact bytes; the walker reads what it does not expose.
+  const fields = readCertificateFields(der);
+  const commonName = fields.subjectCommonName;
   if (commonName === undefined || commonName.length === 0) throw invalid(`${field} subject has no common name`);
-  for (const ext of parsed.extensions) {
-    if (ext.critical && !KNOWN_EXTENSIONS.has(ext.type)) {
-      throw invalid(`${field} has unsupported critical extension ${ext.type}`, undefined, { extension: ext.type });
+  let isCa = false;
+  let keyUsage: number | undefined;
+  let extendedKeyUsage: string[] | undefined;
+  let subjectAltNames: { dns: string[]; ip: string[] } = { dns: [], ip: [] };
+  for (const ext of fields.extensions) {
+    switch (ext.oid) {
+      case OID_BASIC_CONSTRAINTS:
+        isCa = decodeBasicConstraintsCa(ext.value);
+        break;
+      case OID_KEY_USAGE:
+        keyUsage = decodeKeyUsage(ext.value);
+        break;
+      case OID_EXT_KEY_USAGE:
+        extendedKeyUsage = decodeExtKeyUsage(ext.value);
+        break;
+      case OID_SUBJECT_ALT_NAME:
+        subjectAltNames = decodeSubjectAltNames(ext.value);
+        break;
+      default:
+        if (ext.critical && !KNOWN_EXTENSIONS.has(ext.oid)) {
+          throw invalid(`${field} has unsupported critical extension ${ext.oid}`, undefined, { extension: ext.oid });
+        }
     }
-  }
-  const notBefore = parsed.notBefore;
-  const notAfter = parsed.notAfter;
-  if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) throw invalid(`${field} validity dates do not parse`);
-  const basic = parsed.getExtension(x509.BasicConstraintsExtension);
-  const ku = parsed.getExtension(x509.KeyUsagesExtension);
-  const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
-  const san = parsed.getExtension(x509.SubjectAlternativeNameExtension);
-  const dns: string[] = [];
-  const ip: string[] = [];
-  for (const name of san?.names.items ?? []) {
-    if (name.type === 'dns') dns.push(name.value);
-    else if (name.type === 'ip') ip.push(name.value);
   }
   return {
     der,
     node,
     commonName,
-    issuerCommonName: parsed.issuerName.getField('CN')[0] ?? '',
+    issuerCommonName: fields.issuerCommonName ?? '',
     subject: node.subject,
     issuer: node.issuer,
     publicKey: rawFromEd25519PublicKey(key),
-    serialHex: parsed.serialNumber.toLowerCase(),
-    notBefore,
-    notAfter,
+    serialHex: fields.serialHex,
+    notBefore: fields.notBefore,
+    notAfter: fields.notAfter,
     fingerprintSha256: fingerprintSha256(der),
-    isCa: basic?.ca === true,
-    keyUsage: ku === null ? undefined : ku.usages,
-    extendedKeyUsage: eku === null ? undefined : eku.usages.map(String),
-    subjectAltNames: { dns, ip },
+    isCa,
+    keyUsage,
+    extendedKeyUsage,
+    subjectAltNames,
   };
 }
 
