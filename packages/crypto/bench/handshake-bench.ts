@@ -1,14 +1,15 @@
 /**
  * Handshake benchmark (BENCH.md row `handshake-hybrid`): full in-memory handshakes per
  * second with the default hybrid suite and certificate authentication (Init -> Response ->
- * Finish, both sides verifying certificates and signatures). `measureHandshakes()` is called
+ * Finish, both sides verifying real appliance certificates with the trust store, plus the
+ * transcript signatures). `measureHandshakes()` is called
  * by crypto-bench.ts; run alone with
  *   node --conditions=@edgebox/source --import tsx packages/crypto/bench/handshake-bench.ts
  */
 import { createHandshakeInitiator } from '../src/handshake-initiator.js';
 import { createHandshakeResponder } from '../src/handshake-responder.js';
 import type { HandshakeCertificateCredentials } from '../src/handshake-types.js';
-import { createTestPki } from '../test/handshake-pki.js';
+import { createHandshakePki } from '../test/handshake-pki-fixture.js';
 
 /** One BENCH.md result row. */
 export interface HandshakeBenchResult {
@@ -19,7 +20,7 @@ export interface HandshakeBenchResult {
   runs: number;
 }
 
-function oneHandshake(initiator: HandshakeCertificateCredentials, responder: HandshakeCertificateCredentials, r: ReturnType<typeof createHandshakeResponder>): void {
+function oneHandshake(initiator: HandshakeCertificateCredentials, r: ReturnType<typeof createHandshakeResponder>): void {
   const i = createHandshakeInitiator({ credentials: initiator });
   const response = r.receive(i.start(), { peerAddress: 'bench' }).send!;
   const step = i.receive(response);
@@ -37,15 +38,16 @@ function oneHandshake(initiator: HandshakeCertificateCredentials, responder: Han
 export async function measureHandshakes(options: { runs?: number; durationMs?: number } = {}): Promise<HandshakeBenchResult> {
   const runs = options.runs ?? 3;
   const durationMs = options.durationMs ?? 2000;
-  const pki = await createTestPki();
-  const r = createHandshakeResponder({ certificate: pki.responder, cookie: { mode: 'never' } });
-  oneHandshake(pki.initiator, pki.responder, r); // warm-up
+  const pki = await createHandshakePki();
+  const initiator = pki.initiator.credentials;
+  const r = createHandshakeResponder({ certificate: pki.responder.credentials, cookie: { mode: 'never' } });
+  oneHandshake(initiator, r); // warm-up
   const rates: number[] = [];
   for (let k = 0; k < runs; k++) {
     const start = performance.now();
     let n = 0;
     while (performance.now() - start < durationMs) {
-      oneHandshake(pki.initiator, pki.responder, r);
+      oneHandshake(initiator, r);
       n++;
     }
     rates.push((n * 1000) / (performance.now() - start));

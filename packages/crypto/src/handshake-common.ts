@@ -3,7 +3,7 @@
  * randomness, policy checks, building and checking the authentication payload, the result
  * object, and the error discipline (only CryptoError escapes, with `details.fatal`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { CryptoError, isCryptoError } from './errors.js';
 import {
   DEFAULT_HANDSHAKE_SUITES,
@@ -42,11 +42,24 @@ export function resolveSuites(init: HandshakeCommonInit): readonly HandshakeSuit
   return [...suites];
 }
 
+/**
+ * Check our own certificate credentials once, at construction: DER within the wire limit, an
+ * Ed25519 private KeyObject, a trust store with verify(). Mistakes here are programming
+ * errors (CRYPTO_INVALID_ARGUMENT), not something to discover on the peer.
+ */
 export function checkCertificateCredentials(c: HandshakeCertificateCredentials): void {
-  if (c.certificate.length < 1 || c.certificate.length > HS_MAX_CERTIFICATE_BYTES) {
-    throw new CryptoError('CRYPTO_INVALID_ARGUMENT', `certificate length ${c.certificate.length} not in 1..${HS_MAX_CERTIFICATE_BYTES}`);
+  if (!(c.certificate instanceof Uint8Array) || c.certificate.length < 1 || c.certificate.length > HS_MAX_CERTIFICATE_BYTES) {
+    const what = c.certificate instanceof Uint8Array ? `length ${c.certificate.length}` : `a ${typeof c.certificate}`;
+    throw new CryptoError('CRYPTO_INVALID_ARGUMENT', `certificate ${what}: expected DER bytes, length 1..${HS_MAX_CERTIFICATE_BYTES}`);
   }
-  if (c.privateKey.length !== 32) throw new CryptoError('CRYPTO_INVALID_ARGUMENT', `privateKey length ${c.privateKey.length} != 32`);
+  const key = c.privateKey as Partial<KeyObject> | undefined;
+  if (typeof key !== 'object' || key === null || key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') {
+    const what = typeof key === 'object' && key !== null ? `a ${String(key.asymmetricKeyType ?? 'non-key')} ${String(key.type ?? 'object')}` : `a ${typeof key}`;
+    throw new CryptoError('CRYPTO_INVALID_ARGUMENT', `privateKey is ${what}, expected an ed25519 private KeyObject (Identity.privateKey)`);
+  }
+  if (typeof c.trustStore?.verify !== 'function') {
+    throw new CryptoError('CRYPTO_INVALID_ARGUMENT', 'trustStore has no verify(): expected a createTrustStore() result');
+  }
 }
 
 /** A handshake error; `fatal` says whether the handshake was abandoned. */
@@ -126,6 +139,8 @@ export function verifyAuthPayload(args: {
     commonName: verified.commonName,
     publicKey: verified.publicKey.slice(),
     serialHex: verified.serialHex,
+    fingerprintSha256: verified.fingerprintSha256,
+    notAfter: verified.notAfter,
   };
   if (cert.authorize !== undefined && !cert.authorize(peer)) {
     throw new CryptoError('CRYPTO_HANDSHAKE_AUTH', `${args.peerRole} ${peer.commonName} (serial ${peer.serialHex}) refused by authorize()`);

@@ -1,89 +1,79 @@
 /**
  * The primitives the handshake uses, gathered behind one small internal interface so the
  * state machines read like the spec (docs/protocols/handshake.md §4). Not exported from the
- * package. TEMPORARY: direct noble calls until the package's own primitive modules land.
+ * package. Everything here is the package's own modules: X25519, Ed25519, SHA-256, HMAC and
+ * HKDF on node:crypto, ML-KEM-768 (mlkem.ts), the hybrid/classical combiners (hybrid.ts) and
+ * the node:crypto AEAD (aead.ts). This file only adapts shapes (seeded ephemerals, one-shot
+ * handshake AEAD that reports failure as `undefined`).
  */
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { extract, expand } from '@noble/hashes/hkdf.js';
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { gcm } from '@noble/ciphers/aes.js';
-import { CryptoError } from './errors.js';
+import type { KeyObject } from 'node:crypto';
+import { createAead } from './aead.js';
+import { isCryptoError } from './errors.js';
+import { combineClassicalSecret, combineHybridSecret } from './hybrid.js';
+import { mlkemKeygen } from './mlkem.js';
+import { signMessage, verifySignature } from './identity.js';
+import { x25519KeyPairFromPrivate } from './x25519.js';
 import type { HandshakeAeadAlgorithm } from './handshake-constants.js';
 
-export const sha256 = (data: Uint8Array): Uint8Array => nobleSha256(data);
-export const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array => hmac(nobleSha256, key, data);
-export const hkdfExtract = (salt: Uint8Array, ikm: Uint8Array): Uint8Array => extract(nobleSha256, ikm, salt);
-export const hkdfExpand = (prk: Uint8Array, info: Uint8Array, length: number): Uint8Array =>
-  expand(nobleSha256, prk, info, length);
+export { sha256, hmacSha256 } from './hash.js';
+export { hkdfExtract, hkdfExpand } from './hkdf.js';
+export { zeroize, constantTimeEqual } from './zeroize.js';
+export { x25519SharedSecret as x25519Shared } from './x25519.js';
+export { mlkemEncapsulate, mlkemDecapsulate } from './mlkem.js';
 
+/** An ephemeral key pair as raw bytes (X25519: 32/32; ML-KEM-768: 1184/2400). */
 export interface KeyPair {
   publicKey: Uint8Array;
   privateKey: Uint8Array;
 }
 
-/** X25519 key pair from 32 random bytes (deterministic for vectors). */
+/** X25519 key pair from 32 random bytes (deterministic for vectors, §10). */
 export function x25519KeyPair(seed: Uint8Array): KeyPair {
-  const privateKey = seed.slice();
-  return { privateKey, publicKey: x25519.getPublicKey(privateKey) };
+  return x25519KeyPairFromPrivate(seed);
 }
 
-export function x25519Shared(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  const s = x25519.getSharedSecret(privateKey, publicKey);
-  if (s.every((b) => b === 0)) throw new CryptoError('CRYPTO_KEY_AGREEMENT', 'x25519 shared secret is all zero');
-  return s;
-}
-
+/** ML-KEM-768 key pair from a 64-byte seed (d ‖ z, §10). */
 export function mlkemKeyPair(seed: Uint8Array): KeyPair {
-  const { publicKey, secretKey } = ml_kem768.keygen(seed);
+  const { publicKey, secretKey } = mlkemKeygen(seed);
   return { publicKey, privateKey: secretKey };
 }
 
-export function mlkemEncapsulate(publicKey: Uint8Array, seed: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array } {
-  const { cipherText, sharedSecret } = ml_kem768.encapsulate(publicKey, seed);
-  return { ciphertext: cipherText, sharedSecret };
-}
-
-export function mlkemDecapsulate(ciphertext: Uint8Array, privateKey: Uint8Array): Uint8Array {
-  return ml_kem768.decapsulate(ciphertext, privateKey);
-}
-
+/**
+ * `shared` of §4: combineHybridSecret for hybrid suites, combineClassicalSecret (its own
+ * domain string) for classical ones, both bound to TH2 under `label`.
+ */
 export function combineShared(args: { classical: Uint8Array; postQuantum: Uint8Array | undefined; transcriptHash: Uint8Array; label: string }): Uint8Array {
-  const ikm = args.postQuantum === undefined ? args.classical : new Uint8Array([...args.classical, ...args.postQuantum]);
-  return extract(nobleSha256, ikm, new Uint8Array([...new TextEncoder().encode(args.label), ...args.transcriptHash]));
+  const { classical, postQuantum, transcriptHash, label } = args;
+  return postQuantum === undefined
+    ? combineClassicalSecret({ classical, transcriptHash, label })
+    : combineHybridSecret({ classical, postQuantum, transcriptHash, label });
 }
 
+/** Seal one handshake message under a single-use key (node:crypto AEAD). */
 export function aeadSeal(alg: HandshakeAeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  return alg === 'chacha20-poly1305' ? chacha20poly1305(key, nonce, aad).encrypt(plaintext) : gcm(key, nonce, aad).encrypt(plaintext);
-}
-
-/** Open or return undefined when authentication fails. */
-export function aeadOpen(alg: HandshakeAeadAlgorithm, key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
+  const aead = createAead(alg, key);
   try {
-    return alg === 'chacha20-poly1305' ? chacha20poly1305(key, nonce, aad).decrypt(ciphertext) : gcm(key, nonce, aad).decrypt(ciphertext);
-  } catch {
-    return undefined;
+    return aead.seal(nonce, plaintext, aad);
+  } finally {
+    aead.destroy();
   }
 }
 
-export const ed25519Sign = (privateKey: Uint8Array, msg: Uint8Array): Uint8Array => ed25519.sign(msg, privateKey);
-export function ed25519Verify(publicKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+/** Open one handshake message, or return undefined when authentication fails. */
+export function aeadOpen(alg: HandshakeAeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
+  const aead = createAead(alg, key);
   try {
-    return ed25519.verify(sig, msg, publicKey);
-  } catch {
-    return false;
+    return aead.open(nonce, sealed, aad);
+  } catch (err) {
+    if (isCryptoError(err, 'CRYPTO_AUTH_FAILED')) return undefined;
+    throw err;
+  } finally {
+    aead.destroy();
   }
 }
 
-export function zeroize(...bufs: (Uint8Array | undefined)[]): void {
-  for (const b of bufs) b?.fill(0);
-}
+/** Ed25519 signature with our identity's private key (node:crypto). */
+export const ed25519Sign = (privateKey: KeyObject, msg: Uint8Array): Uint8Array => signMessage(privateKey, msg);
 
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
-}
+/** Ed25519 verification; false on any bad input, never throws. */
+export const ed25519Verify = (publicKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean => verifySignature(publicKey, msg, sig);

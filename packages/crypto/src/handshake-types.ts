@@ -2,37 +2,47 @@
  * Public types of the edgebox handshake (docs/protocols/handshake.md): credentials, policy,
  * the result handed to the session layer, and the shape of a `receive()` outcome.
  */
+import type { KeyObject } from 'node:crypto';
 import type { HandshakeSuite, HandshakeAeadAlgorithm } from './handshake-constants.js';
 import type { HandshakePeerAddress } from './handshake-cookie.js';
+import type { TrustStore, VerifiedCertificate } from './trust-store.js';
 
-/** What a trust store tells us about a verified certificate (subset we rely on). */
-export interface HandshakeVerifiedCertificate {
-  readonly commonName: string;
-  /** Raw 32-byte Ed25519 public key. */
-  readonly publicKey: Uint8Array;
-  readonly serialHex: string;
-}
+/** What the trust store tells us about a verified peer certificate (trust-store.ts). */
+export type HandshakeVerifiedCertificate = VerifiedCertificate;
 
 /**
- * The trust store the handshake verifies peer certificates with (structurally the package's
- * `createTrustStore()` result). `verify` is synchronous and raises CRYPTO_CERT_* errors.
+ * The trust store the handshake verifies peer certificates with: the package's
+ * `createTrustStore()` result (only its synchronous `verify` is used, with `{now, usage}`;
+ * it raises CRYPTO_CERT_* errors).
  */
-export interface HandshakeTrustStore {
-  verify(certificateDer: Uint8Array, options: { now: Date; usage: 'server' | 'client' }): HandshakeVerifiedCertificate;
-}
+export type HandshakeTrustStore = Pick<TrustStore, 'verify'>;
 
 /** The authenticated peer of a completed handshake. */
 export type HandshakePeer =
-  | { readonly kind: 'certificate'; readonly commonName: string; readonly publicKey: Uint8Array; readonly serialHex: string }
+  | {
+      readonly kind: 'certificate';
+      readonly commonName: string;
+      /** Raw 32-byte Ed25519 public key from the certificate. */
+      readonly publicKey: Uint8Array;
+      readonly serialHex: string;
+      /** Lowercase hex SHA-256 of the peer's certificate DER. */
+      readonly fingerprintSha256: string;
+      /** End of the certificate's validity: a session should not outlive it. */
+      readonly notAfter: Date;
+    }
   | { readonly kind: 'psk'; readonly pskId: string };
 
-/** Certificate credentials: our certificate + Ed25519 key, and how we verify the peer's. */
+/**
+ * Certificate credentials: our certificate (issued by the appliance CA, `issueCertificate`),
+ * the Ed25519 private key it certifies, and the trust store that verifies the peer's.
+ */
 export interface HandshakeCertificateCredentials {
   readonly kind: 'certificate';
-  /** Our certificate, DER (≤ 1500 bytes). */
+  /** Our certificate, DER (≤ 1500 bytes; `IssuedCertificate.der`, or `pemToDer(pem)`). */
   readonly certificate: Uint8Array;
-  /** Our Ed25519 private key (32-byte raw seed) matching the certificate. */
-  readonly privateKey: Uint8Array;
+  /** Our Ed25519 private key (an `Identity.privateKey`: generateIdentity, importIdentityPem, identityFromSeed). */
+  readonly privateKey: KeyObject;
+  /** Verifies the peer's certificate (`createTrustStore`); usage `server` for a responder, `client` for an initiator. */
   readonly trustStore: HandshakeTrustStore;
   /** Optional extra check of a verified peer (e.g. expected common name); false -> AUTH. */
   readonly authorize?: (peer: Extract<HandshakePeer, { kind: 'certificate' }>) => boolean;

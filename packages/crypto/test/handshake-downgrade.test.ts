@@ -1,11 +1,12 @@
 // Downgrade protection (handshake.md §6): stripped offers, forced classical choices, and
 // classical only when both sides are configured for it.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHandshakeInitiator } from '../src/handshake-initiator.js';
 import { createHandshakeResponder } from '../src/handshake-responder.js';
 import { decodeInit, encodeInit, initPaddingFor } from '../src/handshake-messages.js';
 import { HS_INIT_MIN_BYTES, type HandshakeSuite } from '../src/handshake-constants.js';
 import { T0, codeOf, runHandshake, seededRandom } from './handshake-helpers.js';
+import { createHandshakePki, type HandshakePki } from './handshake-pki-fixture.js';
 
 const psk = new Uint8Array(32).fill(4);
 const now = (): number => T0;
@@ -88,5 +89,40 @@ describe('handshake downgrade protection', () => {
     expect(codeOf(() => initiator([]))).toBe('CRYPTO_INVALID_ARGUMENT');
     expect(codeOf(() => initiator(['nope' as HandshakeSuite]))).toBe('CRYPTO_INVALID_ARGUMENT');
     expect(codeOf(() => initiator(['x25519-aes256gcm', 'x25519-aes256gcm']))).toBe('CRYPTO_INVALID_ARGUMENT');
+  });
+});
+
+describe('handshake downgrade protection, certificate mode (real appliance PKI)', () => {
+  let pki: HandshakePki;
+  beforeAll(async () => {
+    pki = await createHandshakePki(T0);
+  });
+  const certInitiator = (suites: readonly HandshakeSuite[] | undefined, seed: string) =>
+    createHandshakeInitiator({ credentials: pki.initiator.credentials, now, random: seededRandom(seed), ...(suites ? { suites } : {}) });
+  const certResponder = (suites?: readonly HandshakeSuite[]) =>
+    createHandshakeResponder({ certificate: pki.responder.credentials, now, cookie: { mode: 'never' }, ...(suites ? { suites } : {}) });
+
+  it('stripped offer: a hybrid-only responder refuses (DOWNGRADE); a classical-capable one is caught by the signed transcript (AUTH)', () => {
+    expect(codeOf(() => certResponder().receive(stripOffer(certInitiator(undefined, 'c1').start()), { peerAddress }))).toBe('CRYPTO_HANDSHAKE_DOWNGRADE');
+    const i = certInitiator(BOTH, 'c2');
+    const response = certResponder(BOTH).receive(stripOffer(i.start()), { peerAddress }).send!;
+    expect(codeOf(() => i.receive(response))).toBe('CRYPTO_HANDSHAKE_AUTH');
+    expect(i.state).toBe('awaiting-response');
+  });
+
+  it('forced classical suite byte in a certificate-mode Response -> DOWNGRADE; the honest run is hybrid', () => {
+    const i = certInitiator(undefined, 'c3');
+    const response = certResponder(BOTH).receive(i.start(), { peerAddress }).send!;
+    const forced = response.slice();
+    forced[2] = 0x11;
+    expect(codeOf(() => i.receive(forced))).toBe('CRYPTO_HANDSHAKE_DOWNGRADE');
+    expect(i.receive(response).result!.suite).toBe('x25519-mlkem768-chacha20poly1305');
+  });
+
+  it('classical certificate mode only when both sides list it', () => {
+    const run = runHandshake(certInitiator(['x25519-chacha20poly1305'], 'c4'), certResponder(BOTH));
+    expect(run.initiator.suite).toBe('x25519-chacha20poly1305');
+    expect(run.responder.peer).toMatchObject({ commonName: 'initiator.edgebox' });
+    expect(codeOf(() => certResponder().receive(certInitiator(['x25519-chacha20poly1305'], 'c5').start(), { peerAddress }))).toBe('CRYPTO_HANDSHAKE_DOWNGRADE');
   });
 });

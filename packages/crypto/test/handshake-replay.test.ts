@@ -1,10 +1,11 @@
 // Replay and state rules (handshake.md §5, §8): replayed first message, skew window,
 // retransmission answered identically, messages in the wrong state, bounded replay cache.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHandshakeInitiator } from '../src/handshake-initiator.js';
 import { createHandshakeResponder } from '../src/handshake-responder.js';
 import { createHandshakeReplayCache } from '../src/handshake-replay-cache.js';
 import { T0, codeOf, runHandshake, seededRandom } from './handshake-helpers.js';
+import { createHandshakePki, type HandshakePki } from './handshake-pki-fixture.js';
 
 const psk = new Uint8Array(32).fill(9);
 const peerAddress = '10.0.0.2:7000';
@@ -92,6 +93,33 @@ describe('handshake replay protection', () => {
     expect(responder.receive(finishes[2]!, { peerAddress }).result).toBeDefined();
     responder.destroy();
     expect(responder.pendingCount).toBe(0);
+  });
+});
+
+describe('handshake replay protection, certificate mode (real appliance PKI)', () => {
+  let pki: HandshakePki;
+  beforeAll(async () => {
+    pki = await createHandshakePki(T0);
+  });
+
+  it('a replayed certificate-mode Init is refused after completion, and a re-sent Finish too', () => {
+    const clock = { t: T0 };
+    const now = (): number => clock.t;
+    const initiator = createHandshakeInitiator({ credentials: pki.initiator.credentials, now, random: seededRandom('cert-replay') });
+    const responder = createHandshakeResponder({ certificate: pki.responder.credentials, now, cookie: { mode: 'never' } });
+    const run = runHandshake(initiator, responder, peerAddress);
+    expect(run.responder.peer).toMatchObject({ kind: 'certificate', commonName: 'initiator.edgebox' });
+    expect(codeOf(() => responder.receive(run.init, { peerAddress }))).toBe('CRYPTO_HANDSHAKE_REPLAYED');
+    clock.t += 10_000;
+    expect(codeOf(() => responder.receive(run.init, { peerAddress: '203.0.113.66:9' }))).toBe('CRYPTO_HANDSHAKE_REPLAYED');
+    expect(codeOf(() => responder.receive(run.finish, { peerAddress }))).toBe('CRYPTO_HANDSHAKE_STATE');
+    expect(responder.pendingCount).toBe(0);
+  });
+
+  it('a captured certificate-mode Init replayed to another responder of the same CA outside the skew window is refused', () => {
+    const init = createHandshakeInitiator({ credentials: pki.initiator.credentials, now: () => T0 }).start();
+    const later = createHandshakeResponder({ certificate: pki.responder.credentials, now: () => T0 + 60_000, cookie: { mode: 'never' } });
+    expect(codeOf(() => later.receive(init, { peerAddress }))).toBe('CRYPTO_HANDSHAKE_REPLAYED');
   });
 });
 
