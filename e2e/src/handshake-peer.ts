@@ -7,7 +7,9 @@
  *     --bind 10.0.0.2 [--port 0] [--cookie never|under-load|always] CREDENTIALS
  *   node ... handshake-peer.ts client --connect 10.0.0.2:PORT [--timeout-ms 10000]
  *     [--attempt-ms 500] [--message TEXT] CREDENTIALS
- *   CREDENTIALS: --ca FILE --cert FILE --key FILE (certificate mode, files from ./pki.ts)
+ *   CREDENTIALS: --ca FILE --cert FILE --key FILE [--crl FILE]
+ *                 certificate mode: PEM files from ./pki.ts (appliance CA, issued certificate,
+ *                 PKCS#8 Ed25519 key); the peer's certificate is checked against --ca
  *            or  --psk-id ID --psk-hex HEX        (PSK mode)
  *
  * Output: one JSON object per line on stdout, `{"role":..,"event":..,...}`. Events:
@@ -60,6 +62,7 @@ const options = {
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
+  crl: { type: 'string' },
   'psk-id': { type: 'string' },
   'psk-hex': { type: 'string' },
   'timeout-ms': { type: 'string', default: '10000' },
@@ -77,7 +80,7 @@ function positiveInt(text: string | undefined, name: string): number {
   return n;
 }
 
-function credentials(args: Args): HandshakeCertificateCredentials | HandshakePskCredentials {
+async function credentials(args: Args): Promise<HandshakeCertificateCredentials | HandshakePskCredentials> {
   if (args['psk-id'] !== undefined || args['psk-hex'] !== undefined) {
     if (args['psk-id'] === undefined || args['psk-hex'] === undefined || !/^([0-9a-f]{2})+$/i.test(args['psk-hex'])) {
       throw new UsageError('PSK mode needs --psk-id ID and --psk-hex HEX');
@@ -87,14 +90,14 @@ function credentials(args: Args): HandshakeCertificateCredentials | HandshakePsk
   if (args.ca === undefined || args.cert === undefined || args.key === undefined) {
     throw new UsageError('certificate mode needs --ca FILE --cert FILE --key FILE (or PSK mode: --psk-id, --psk-hex)');
   }
-  return loadCertificateCredentials({ caFile: args.ca, certFile: args.cert, keyFile: args.key });
+  return loadCertificateCredentials({ caFile: args.ca, certFile: args.cert, keyFile: args.key, ...(args.crl === undefined ? {} : { crlFile: args.crl }) });
 }
 
-function runServer(args: Args): Promise<number> {
+async function runServer(args: Args): Promise<number> {
   if (args.bind === undefined) throw new UsageError('server needs --bind ADDRESS');
   const mode = args.cookie as HandshakeCookieMode;
   if (!['never', 'under-load', 'always'].includes(mode)) throw new UsageError(`--cookie ${args.cookie} not one of never, under-load, always`);
-  const creds = credentials(args);
+  const creds = await credentials(args);
   const responder = createHandshakeResponder({
     ...(creds.kind === 'certificate' ? { certificate: creds } : { psk: { lookup: (id: string) => (id === creds.pskId ? creds.psk : undefined) } }),
     cookie: { mode },
@@ -160,7 +163,7 @@ function positiveIntOrZero(text: string | undefined): number {
   return positiveInt(text, 'port');
 }
 
-function runClient(args: Args): Promise<number> {
+async function runClient(args: Args): Promise<number> {
   const target = args.connect;
   const m = target === undefined ? null : /^\[?([^\]]+?)\]?:(\d+)$/.exec(target);
   if (m === null) throw new UsageError('client needs --connect HOST:PORT');
@@ -169,7 +172,7 @@ function runClient(args: Args): Promise<number> {
   const timeoutMs = positiveInt(args['timeout-ms'], 'timeout-ms');
   const attemptMs = positiveInt(args['attempt-ms'], 'attempt-ms');
   const text = args.message ?? `hello from ${process.pid}`;
-  const initiator = createHandshakeInitiator({ credentials: credentials(args) });
+  const initiator = createHandshakeInitiator({ credentials: await credentials(args) });
   const socket: Socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
 
   return new Promise((resolve) => {
