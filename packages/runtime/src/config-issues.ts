@@ -87,12 +87,11 @@ export function configIssuesFromZod(issues: readonly ZodIssue[], ctx: IssueConte
 
 function build(path: readonly PropertyKey[], value: unknown, expected: string, ctx: IssueContext, what?: string): ConfigIssue {
   const display = formatPath(path, ctx.pathPrefix);
-  const secret = isSecretPath(path);
-  const shown = secret && value !== undefined ? REDACTED : value;
-  const head = what ?? `${secret && value !== undefined ? REDACTED : formatValue(value)} is not valid`;
+  const shown = isSecretPath(path) && value !== undefined ? REDACTED : redactConfig(value);
+  const head = what ?? `${shown === REDACTED ? REDACTED : formatValue(shown)} is not valid`;
   const source = ctx.sources?.get(display);
   const message = `${display}: ${head}: expected ${expected}${source === undefined ? '' : ` (from ${source})`}`;
-  const issue: ConfigIssue = { path: display, value: redactConfig(shown), expected, message };
+  const issue: ConfigIssue = { path: display, value: shown, expected, message };
   if (source !== undefined) issue.source = source;
   return issue;
 }
@@ -130,7 +129,7 @@ function expectation(issue: ZodIssue, schema: unknown): string {
         case 'number':
         case 'int':
         case 'bigint': {
-          const noun = issue.origin === 'int' || isIntegerAt(schema, issue.path) ? 'integer' : 'number';
+          const noun = issue.origin !== 'number' || isIntegerAt(schema, issue.path) ? 'integer' : 'number';
           return `${noun} ${big ? '<' : '>'}${inclusive ? '=' : ''} ${String(limit)}`;
         }
         case 'string':
@@ -171,7 +170,9 @@ function expectation(issue: ZodIssue, schema: unknown): string {
     case 'invalid_union': {
       if (issue.inclusive === false) return 'exactly one of the allowed forms (it matches several)';
       if (issue.discriminator !== undefined && issue.options !== undefined && issue.options.length > 0) {
-        return `an object whose ${issue.discriminator} is one of ${issue.options.map(formatValue).join(', ')}`;
+        const options = issue.options.map(formatValue).join(', ');
+        // zod 4 points the path at the discriminator key itself
+        return issue.path.at(-1) === issue.discriminator ? `one of ${options}` : `an object whose ${issue.discriminator} is one of ${options}`;
       }
       const forms = new Set<string>();
       for (const branch of issue.errors) {

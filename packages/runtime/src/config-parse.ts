@@ -2,11 +2,12 @@
  * Config text → plain data, for YAML (1.2 core schema, unique keys, at most 100 aliases),
  * TOML 1.0 (smol-toml) and JSON. Errors are `RUNTIME_CONFIG_PARSE` with the file, format and
  * the line/column the parser gives; the message is one line and never quotes the file text,
- * which may hold secrets.
+ * which may hold secrets (the parsers' code excerpts are cut off).
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
+import { jsonErrorOffset } from './json-locate.js';
 
 export type ConfigFormat = 'yaml' | 'toml' | 'json';
 
@@ -67,7 +68,7 @@ function parseError(format: ConfigFormat, reason: string, file: string | undefin
 }
 
 function parseYaml(text: string, file: string | undefined): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
   if (first !== undefined) {
     const pos = first.linePos?.[0];
@@ -97,20 +98,17 @@ function parseJson(text: string, file: string | undefined): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
+    // V8 messages differ by version and may quote the text: locate the error ourselves
     const message = err instanceof Error ? err.message : String(err);
-    let line: number | undefined;
-    let column: number | undefined;
-    // V8 says "... in JSON at position 12" (Node 20) or "... (line 2 column 5)" (Node 22+)
-    const lc = /line (\d+) column (\d+)/.exec(message);
-    const pos = /at position (\d+)/.exec(message);
-    if (lc !== null) {
-      line = Number(lc[1]);
-      column = Number(lc[2]);
-    } else if (pos !== null) {
-      ({ line, column } = lineColumnAt(text, Number(pos[1])));
+    const offset = jsonErrorOffset(text);
+    const at = offset >= 0 ? lineColumnAt(text, offset) : undefined;
+    let reason: string;
+    if (/is not valid JSON/.test(message) || offset < 0) {
+      reason = offset >= text.length || offset < 0 ? 'unexpected end of input' : `unexpected character ${JSON.stringify(text[offset])}`;
+    } else {
+      reason = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '');
     }
-    const reason = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '');
-    throw parseError('json', firstLine(reason), file, line, column, err);
+    throw parseError('json', firstLine(reason), file, at?.line, at?.column, err);
   }
 }
 
