@@ -88,3 +88,7 @@ export const SCHEDULER_MIN_RATE_FRACTION = 0.05;
 export const TOKEN_BUCKET_BURST_MS = 50;
 /** Smallest token bucket depth: any datagram (<= 65535 bytes) fits a full bucket. */
 export const TOKEN_BUCKET_MIN_BURST_BYTES = 65_536;
+/** Most links one scheduler handles (every pick is O(links)). */
+export const SCHEDULER_MAX_LINKS = 64;
+/** Largest packet a scheduler accepts, in bytes. */
+export const SCHEDULER_MAX_PACKET_BYTES = 65_535;

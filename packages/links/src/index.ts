@@ -1,1 +1,48 @@
+/**
+ * @edgebox/links: network paths for the bonding data plane. This part is the pure logic,
+ * allocation-free on per-packet calls: per-link estimators (RTT + RTO per RFC 6298, windowed
+ * min RTT, RFC 3550 jitter, loss from per-link sequence numbers, delivery rate), the link state
+ * machine with hysteresis, the idle-link probe policy, token buckets and the schedulers
+ * (aggregate, lowest-latency, redundant) with priority tiers, rate caps and data caps.
+ * Policy: ../../docs/architecture.md "Data-plane rules"; what users need: issue 3.
+ */
 export * from './errors.js';
+export * from './constants.js';
+export { seqDiff32, isU32 } from './seq.js';
+export { createWindowedFilter, type WindowedFilter, type WindowedFilterInit } from './windowed-filter.js';
+export { createRttEstimator, type RttEstimator, type RttEstimatorInit } from './rtt.js';
+export { createJitterEstimator, type JitterEstimator } from './jitter.js';
+export { createLossEstimator, type LossEstimator, type LossEstimatorInit, type LossOutcome } from './loss.js';
+export {
+  createDeliveryRateEstimator,
+  type DeliveryRateEstimator,
+  type DeliveryRateInit,
+  type DeliveryRateComponents,
+} from './delivery-rate.js';
+export { createTokenBucket, defaultBurstBytes, type TokenBucket, type TokenBucketInit } from './token-bucket.js';
+export {
+  createLinkStateMachine,
+  isUsableState,
+  LINK_STATES,
+  LINK_TRANSITIONS,
+  type LinkState,
+  type LinkStateReason,
+  type LinkHealth,
+  type LinkTransition,
+  type LinkStateInit,
+  type LinkStateMachine,
+} from './link-state.js';
+export { createProbePolicy, type ProbePolicy, type ProbePolicyInit } from './probe-policy.js';
+export {
+  createScheduler,
+  createAggregateScheduler,
+  createLowestLatencyScheduler,
+  createRedundantScheduler,
+  SCHEDULER_KINDS,
+  type Scheduler,
+  type SchedulerKind,
+  type SchedulerInit,
+  type SchedulerLink,
+  type SchedulerLinkEstimators,
+  type LinkTier,
+} from './scheduler.js';
