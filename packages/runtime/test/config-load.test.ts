@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CONFIG_MAX_BYTES, loadConfig, readConfigFile } from '../src/index.js';
 import type { ConfigError } from '../src/index.js';
 
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 const Schema = z.object({ listen: z.object({ port: z.int().min(1).max(65535) }), name: z.string().default('edge') });
 let dir: string;
 
@@ -80,25 +82,29 @@ describe('loadConfig from files', () => {
     const err = await fail(loadConfig({ file: sub, schema: Schema, env: {} }));
     expect(err.code).toBe('RUNTIME_CONFIG_UNREADABLE');
     expect(err.message).toMatch(/is a directory/);
-    if (process.getuid?.() === 0) {
-      // root reads anything: check permission errors as an unprivileged user when one exists
-      const locked = write('locked.yaml', 'listen: {port: 1}\n');
-      chmodSync(locked, 0o000);
-      chmodSync(dir, 0o755);
-      let out = '';
-      try {
-        out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', locked], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      } catch (e) {
-        out = String((e as { stderr?: unknown }).stderr);
-      }
-      expect(out).toMatch(/Permission denied/);
-    } else {
-      const locked = write('locked.yaml', 'listen: {port: 1}\n');
-      chmodSync(locked, 0o000);
+    const locked = write('locked.yaml', 'listen: {port: 1}\n');
+    chmodSync(locked, 0o000);
+    if (process.getuid?.() !== 0) {
       const denied = await fail(loadConfig({ file: locked, schema: Schema, env: {} }));
       expect(denied.code).toBe('RUNTIME_CONFIG_UNREADABLE');
-      expect(denied.message).toMatch(/permission denied/);
+      expect(denied.message).toBe(`config file ${locked} cannot be read: permission denied`);
+      return;
     }
+    // root reads anything: run readConfigFile as nobody in a child process
+    chmodSync(dir, 0o755);
+    const script = `import { readConfigFile } from '@edgebox/runtime';
+      try { await readConfigFile(${JSON.stringify(locked)}); console.log('read'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, details: e.details })); }`;
+    const out = execFileSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--conditions=@edgebox/source', '--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, HOME: '/tmp', TSX_DISABLE_CACHE: '1' } },
+    );
+    expect(JSON.parse(out)).toEqual({
+      code: 'RUNTIME_CONFIG_UNREADABLE',
+      message: `config file ${locked} cannot be read: permission denied`,
+      details: { file: locked, errno: 'EACCES' },
+    });
   });
 
   it('refuses files and texts over the size limit, at limit+1 and not at the limit', async () => {

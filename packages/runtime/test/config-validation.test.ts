@@ -172,7 +172,7 @@ describe('config validation errors', () => {
 
   it('loadConfig labels the file and prefixes the section in paths', async () => {
     const S = z.object({ listen: z.object({ port: z.int().max(65535) }) });
-    const err = await loadConfig({ text: 'listen:\n  port: 70000\n', schema: S, section: 'tunnel', env: {} }).catch((e: unknown) => e as ConfigError);
+    const err = (await loadConfig({ text: 'listen:\n  port: 70000\n', schema: S, section: 'tunnel', env: {} }).catch((e: unknown) => e)) as ConfigError;
     expect(err.message).toBe('YAML config is invalid: tunnel.listen.port: 70000 is not valid: expected integer <= 65535');
   });
 });

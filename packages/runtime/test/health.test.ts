@@ -52,7 +52,7 @@ describe('createHealthChecks', () => {
     const checks = createHealthChecks({ now: () => fixed });
     checks.add('bool-ok', () => true);
     checks.add('bool-bad', () => false);
-    checks.add('status', async () => 'degraded');
+    checks.add('status', async () => 'degraded' as const);
     checks.add('object', () => ({ status: 'ok', message: 'fine' }));
     checks.add('weird', () => 'nonsense' as never);
     const report = await checks.run();

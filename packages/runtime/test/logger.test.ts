@@ -86,7 +86,7 @@ describe('createLogger', () => {
     const log = createLogger({ app: 'demo', pretty: true, destination: out.stream, env: {} });
     log.info({ intervalMs: 1000, peer: { id: 1 } }, 'started');
     log.error({ err: new Error('boom') }, 'failed');
-    expect(out.lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  demo: started intervalMs=1000 peer=\{"id":1\}\n$/);
+    expect(out.lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}demo: started intervalMs=1000 peer=\{"id":1\}\n$/);
     expect(out.lines[1]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR demo: failed\n {2}Error: boom\n/);
   });
 
