@@ -134,8 +134,8 @@ export interface LinkStateMachine {
 }
 
 class HysteresisLinkState implements LinkStateMachine {
-  state: LinkState;
-  sinceMs: number;
+  state: LinkState = 'probing';
+  sinceMs = Number.NaN;
   goodStreak = 0;
   badStreak = 0;
   aliveStreak = 0;

@@ -3,12 +3,13 @@
  * numbers its own packets, so a gap on one link is loss on that link and not reordering across
  * links.
  *
- * The estimator extends the u32 numbers to a monotonic counter (by their signed distance from
- * the highest one seen, seqDiff32) and keeps one bit per number in the window of the last N:
+ * The estimator works on the signed distance of each number from the highest one seen (serial
+ * arithmetic, seqDiff32) and keeps one bit per number in the window of the last N:
  *
- *   extended seq:      first ...  top-N | top-N+1 ...  ...  top | (next fresh)
- *   window:                             |<------- N numbers ---->|
- *   ring bit of s:     (s mod N), 32 per Uint32 word; 1 = received
+ *   numbers:        first ...  top-N | top-N+1 ...  ...  top | (next fresh)
+ *   window:                          |<------- N numbers ---->|
+ *   ring:           N bits, 32 per Uint32 word, top at topPos, top-k at topPos-k (mod N);
+ *                   1 = received. Only the span since the first packet (<= N) counts.
  *
  *   fresh     s > top:          numbers between top and s open a gap (missing); the window slides,
  *                               and numbers sliding out still missing are counted lost (final)
@@ -19,13 +20,12 @@
  *
  * lossRatio = missing / span over the window (span = numbers in the window since the first
  * packet, at most N). A slide of d numbers touches O(min(d, N) / 32) words; the usual d = 1 is
- * O(1). No allocation after construction. A jump of 2^31 or more reads as old (serial-number
- * arithmetic cannot tell the two apart).
+ * O(1). No allocation after construction, and the private helpers take ring positions and
+ * offsets (small integers), never 2^32-sized counters that V8 would box. A jump of 2^31 or
+ * more reads as old (serial-number arithmetic cannot tell the two apart).
  */
 import { LOSS_WINDOW_DEFAULT, LOSS_WINDOW_MAX } from './constants.js';
 import { LinksInvalidArgumentError } from './errors.js';
-
-const TWO_32 = 4294967296;
 
 /** What onReceive() made of one sequence number. */
 export type LossOutcome = 'fresh' | 'late' | 'duplicate' | 'old' | 'invalid';
@@ -82,11 +82,13 @@ class BitmapLossEstimator implements LossEstimator {
   duplicates = 0;
   old = 0;
   invalid = 0;
+  expected = 0;
+  /** Numbers in the window since the first packet: (top - span, top]; 0 = nothing yet. */
+  span = 0;
   private readonly ring: Uint32Array;
-  /** Extended numbers (first packet at 2^32 + seq so earlier ones stay positive); -1 = none. */
-  private first = -1;
-  private top = -1;
   private topU32 = 0;
+  /** Ring position of top: top mod N, kept incrementally so helpers take small integers. */
+  private topPos = 0;
   private windowReceived = 0;
 
   constructor(windowSize: number) {
@@ -95,13 +97,7 @@ class BitmapLossEstimator implements LossEstimator {
   }
 
   get highest(): number {
-    return this.top < 0 ? -1 : this.topU32;
-  }
-
-  get span(): number {
-    if (this.top < 0) return 0;
-    const s = this.top - this.first + 1;
-    return s < this.windowSize ? s : this.windowSize;
+    return this.span === 0 ? -1 : this.topU32;
   }
 
   get missing(): number {
@@ -113,41 +109,38 @@ class BitmapLossEstimator implements LossEstimator {
     return span === 0 ? 0 : (span - this.windowReceived) / span;
   }
 
-  get expected(): number {
-    return this.top < 0 ? 0 : this.top - this.first + 1;
-  }
-
   onReceive(seq: number): LossOutcome {
     if (seq >>> 0 !== seq) {
       this.invalid++;
       return 'invalid';
     }
-    if (this.top < 0) {
-      const t = TWO_32 + seq;
-      this.first = t;
-      this.top = t;
+    if (this.span === 0) {
       this.topU32 = seq;
+      this.topPos = 0;
       this.ring.fill(0);
-      this.setBit(t);
+      this.ring[0] = 1;
+      this.span = 1;
+      this.expected = 1;
       this.windowReceived = 1;
       this.received++;
       return 'fresh';
     }
-    const diff = (seq - this.topU32) | 0;
-    const s = this.top + diff;
+    const diff = (seq - this.topU32) | 0; // signed serial distance from top
     if (diff > 0) {
-      this.advance(s);
+      this.advance(diff);
       this.topU32 = seq;
       this.received++;
       return 'fresh';
     }
-    if (s <= this.top - this.windowSize || s < this.first) {
+    // diff <= 0: inside the window since the first packet iff -diff < span
+    if (-diff >= this.span) {
       this.old++;
       return 'old';
     }
-    const idx = s % this.windowSize;
-    const w = idx >>> 5;
-    const bit = 1 << (idx & 31);
+    const n = this.windowSize;
+    const pos = (this.topPos + diff + n) % n;
+    const w = pos >>> 5;
+    const bit = 1 << (pos & 31);
     const word = this.ring[w]!;
     if ((word & bit) !== 0) {
       this.duplicates++;
@@ -160,49 +153,51 @@ class BitmapLossEstimator implements LossEstimator {
     return 'late';
   }
 
-  /** Slide the window so that `t` (> top) is the new top, and mark t received. */
-  private advance(t: number): void {
+  /**
+   * Slide the window forward by d (> 0) numbers and mark the new top received. Offsets are
+   * relative to the old top, so every argument below is a small integer (no boxed doubles).
+   */
+  private advance(d: number): void {
     const n = this.windowSize;
-    const oldTop = this.top;
-    // 1. numbers leaving the window: (oldTop - n, t - n] within [first, oldTop]
-    const leaveFrom = Math.max(oldTop - n + 1, this.first);
-    const leaveTo = Math.min(t - n, oldTop);
-    if (leaveTo >= leaveFrom) {
-      const got = this.bits(leaveFrom, leaveTo, false);
+    const span = this.span;
+    // 1. old-window numbers at offsets (-span, min(0, d - n)] leave the window
+    const leaving = (d - n < 0 ? d - n : 0) + span;
+    if (leaving > 0) {
+      const got = this.bits((this.topPos - span + 1 + n) % n, leaving, false);
       this.windowReceived -= got;
-      this.lost += leaveTo - leaveFrom + 1 - got;
+      this.lost += leaving - got;
     }
-    // 2. numbers skipped past the window entirely: (oldTop, t - n]
-    if (t - n > oldTop) this.lost += t - n - oldTop;
-    // 3. clear the bits of the new numbers (oldTop, t] that are inside the new window
-    this.bits(Math.max(oldTop + 1, t - n + 1), t, true);
-    this.setBit(t);
+    // 2. numbers at offsets 1..d-n never entered the window
+    if (d > n) this.lost += d - n;
+    // 3. clear the new numbers inside the new window: offsets max(1, d-n+1)..d
+    const fresh = d < n ? d : n;
+    this.bits((this.topPos + (d - fresh + 1)) % n, fresh, true);
+    const top = (this.topPos + d) % n;
+    this.ring[top >>> 5]! |= 1 << (top & 31);
+    this.topPos = top;
     this.windowReceived++;
-    this.top = t;
+    this.span = span + d < n ? span + d : n;
+    this.expected += d;
   }
 
-  private setBit(s: number): void {
-    const idx = s % this.windowSize;
-    this.ring[idx >>> 5]! |= 1 << (idx & 31);
-  }
-
-  /** Count (clear = false) or clear (clear = true) the bits of numbers a..b (b - a < n). */
-  private bits(a: number, b: number, clear: boolean): number {
+  /** Count (clear = false) or clear (clear = true) `len` (<= n) bits from ring position `pos`. */
+  private bits(pos: number, len: number, clear: boolean): number {
     const n = this.windowSize;
     const ring = this.ring;
     let count = 0;
-    let s = a;
-    while (s <= b) {
-      const idx = s % n;
-      const lo = idx & 31;
+    let p = pos;
+    let left = len;
+    while (left > 0) {
+      const lo = p & 31;
       const room = 32 - lo;
-      const left = b - s + 1;
-      const len = left < room ? left : room;
-      const mask = len === 32 ? 0xffffffff : ((1 << len) - 1) << lo;
-      const w = idx >>> 5;
+      const take = left < room ? left : room;
+      const mask = take === 32 ? 0xffffffff : ((1 << take) - 1) << lo;
+      const w = p >>> 5;
       if (clear) ring[w]! &= ~mask;
       else count += popcount32(ring[w]! & mask);
-      s += len;
+      left -= take;
+      p += take;
+      if (p === n) p = 0;
     }
     return count;
   }
@@ -214,9 +209,10 @@ class BitmapLossEstimator implements LossEstimator {
     this.duplicates = 0;
     this.old = 0;
     this.invalid = 0;
-    this.first = -1;
-    this.top = -1;
+    this.expected = 0;
+    this.span = 0;
     this.topU32 = 0;
+    this.topPos = 0;
     this.windowReceived = 0;
     this.ring.fill(0);
   }

@@ -83,7 +83,7 @@ export interface RttEstimator {
 class Rfc6298Estimator implements RttEstimator {
   srttMs = 0;
   rttVarMs = 0;
-  rtoMs: number;
+  rtoMs = 0; // a number from the start: V8 keeps double fields unboxed only if never undefined
   latestRttMs = 0;
   minRttMs = 0;
   sampleCount = 0;

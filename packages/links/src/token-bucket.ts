@@ -48,9 +48,11 @@ export function defaultBurstBytes(rateBytesPerSec: number): number {
 }
 
 class LazyTokenBucket implements TokenBucket {
-  rateBytesPerSec: number;
-  burstBytes: number;
-  tokens: number;
+  // Number initialisers, not bare declarations: a class field starts as `undefined`, which
+  // would make V8 store these doubles boxed (a new HeapNumber per write) instead of in place.
+  rateBytesPerSec = 0;
+  burstBytes = 0;
+  tokens = 0;
   private lastMs = Number.NaN;
 
   constructor(rate: number, burst: number) {
