@@ -8,6 +8,12 @@
  * an out array too short, an illegal state transition.
  */
 
+/**
+ * Every error code of this package, each listed in the README.
+ *
+ * @example
+ * LINKS_ERROR_CODES.includes(err.code);
+ */
 export const LINKS_ERROR_CODES = [
   'LINKS_INVALID_ARGUMENT', // an init option, link description or argument of the wrong type or range
   'LINKS_STATE', // a link state transition that the state machine does not allow

@@ -36,7 +36,12 @@ import { integerIn, numberIn, positive } from './validate.js';
 /** States of a link. */
 export type LinkState = 'probing' | 'up' | 'degraded' | 'down' | 'disabled';
 
-/** Every LinkState, in a stable order (for metrics labels). */
+/**
+ * Every LinkState, in a stable order (for metrics labels).
+ *
+ * @example
+ * for (const s of LINK_STATES) gauge.set({ link: id, state: s }, link.state === s ? 1 : 0);
+ */
 export const LINK_STATES: readonly LinkState[] = ['probing', 'up', 'degraded', 'down', 'disabled'];
 
 /**
@@ -46,7 +51,12 @@ export const LINK_STATES: readonly LinkState[] = ['probing', 'up', 'degraded', '
  */
 export type LinkStateReason = 'silence' | 'loss' | 'rtt' | 'recovered' | 'packet' | 'disabled' | 'enabled' | 'manual';
 
-/** Legal transitions: from -> allowed targets. */
+/**
+ * Legal transitions: from -> allowed targets; transition() throws LINKS_STATE for others.
+ *
+ * @example
+ * LINK_TRANSITIONS.down.includes('up'); // false: a down link comes back through probing
+ */
 export const LINK_TRANSITIONS: Readonly<Record<LinkState, readonly LinkState[]>> = {
   probing: ['up', 'degraded', 'down', 'disabled'],
   up: ['degraded', 'down', 'disabled'],
@@ -55,7 +65,12 @@ export const LINK_TRANSITIONS: Readonly<Record<LinkState, readonly LinkState[]>>
   disabled: ['probing'],
 };
 
-/** True for the states the schedulers send data on (up, degraded). */
+/**
+ * True for the states the schedulers send data on (up, degraded).
+ *
+ * @example
+ * const usable = links.filter((l) => isUsableState(l.state)).length;
+ */
 export function isUsableState(state: LinkState): boolean {
   return state === 'up' || state === 'degraded';
 }

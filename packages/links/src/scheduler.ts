@@ -35,7 +35,12 @@ import { numberIn } from './validate.js';
 /** Scheduling policies. */
 export type SchedulerKind = 'aggregate' | 'lowest-latency' | 'redundant';
 
-/** Every SchedulerKind. */
+/**
+ * Every SchedulerKind (for config validation).
+ *
+ * @example
+ * z.enum(SCHEDULER_KINDS as [SchedulerKind, ...SchedulerKind[]]);
+ */
 export const SCHEDULER_KINDS: readonly SchedulerKind[] = ['aggregate', 'lowest-latency', 'redundant'];
 
 /** Priority tier of a link. */

@@ -41,7 +41,12 @@ export interface TokenBucket {
   setRate(rateBytesPerSec: number, burstBytes?: number): void;
 }
 
-/** The default depth for a rate: TOKEN_BUCKET_BURST_MS worth of it, at least 64 KiB. */
+/**
+ * The default depth for a rate: TOKEN_BUCKET_BURST_MS worth of it, at least 64 KiB.
+ *
+ * @example
+ * defaultBurstBytes(12_500_000); // 625000: 50 ms of 100 Mbit/s
+ */
 export function defaultBurstBytes(rateBytesPerSec: number): number {
   const b = (rateBytesPerSec * TOKEN_BUCKET_BURST_MS) / 1000;
   return b > TOKEN_BUCKET_MIN_BURST_BYTES ? b : TOKEN_BUCKET_MIN_BURST_BYTES;
