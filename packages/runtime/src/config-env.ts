@@ -17,10 +17,12 @@
 import { formatPath } from './config-issues.js';
 import { knownKeysAt } from './schema-walk.js';
 
+/** Prefix of config override variables: `EDGEBOX_<SECTION>__<KEY>`. */
 export const DEFAULT_ENV_PREFIX = 'EDGEBOX';
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Options of {@link applyEnvOverrides}. */
 export interface EnvOverrideInit {
   env: Readonly<Record<string, string | undefined>>;
   /** Variable prefix (default `EDGEBOX`); a trailing `_` is optional. */
@@ -31,6 +33,7 @@ export interface EnvOverrideInit {
   schema?: unknown;
 }
 
+/** One variable that changed the document. */
 export interface AppliedOverride {
   /** The variable name. */
   name: string;

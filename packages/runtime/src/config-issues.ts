@@ -15,6 +15,7 @@ import { isIntegerAt, knownKeysAt } from './schema-walk.js';
 
 type ZodIssue = z.core.$ZodIssue;
 
+/** What {@link configIssuesFromZod} needs besides the issues. */
 export interface IssueContext {
   /** The schema that produced the issues (for integer/known-key introspection). */
   schema?: unknown;

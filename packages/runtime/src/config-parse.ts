@@ -9,8 +9,10 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
 import { jsonErrorOffset } from './json-locate.js';
 
+/** A config text format. */
 export type ConfigFormat = 'yaml' | 'toml' | 'json';
 
+/** Formats `loadConfig` reads. */
 export const CONFIG_FORMATS: readonly ConfigFormat[] = ['yaml', 'toml', 'json'];
 
 /** At most this many YAML aliases are expanded (billion-laughs guard). */

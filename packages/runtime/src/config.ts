@@ -17,6 +17,7 @@ import type { ConfigIssue } from './errors.js';
 /** Largest config file or text accepted: 1 MiB. */
 export const CONFIG_MAX_BYTES = 1024 * 1024;
 
+/** Options of {@link loadConfig}: exactly one of file, text or value (or none: `{}`). */
 export interface LoadConfigInit<T> {
   /** The schema the result must satisfy (defaults and transforms apply). */
   schema: z.ZodType<T>;
@@ -40,6 +41,7 @@ export interface LoadConfigInit<T> {
   maxBytes?: number;
 }
 
+/** What {@link loadConfig} returns. */
 export interface LoadedConfig<T> {
   /** The validated config. */
   config: T;
@@ -102,6 +104,7 @@ export async function loadConfig<T>(init: LoadConfigInit<T>): Promise<LoadedConf
   return { config, source, document: data, overrides: applied };
 }
 
+/** Options of {@link validateConfig}. */
 export interface ValidateConfigOptions {
   /** What to call the document in the message (`config file /etc/x.yaml`; default `config`). */
   label?: string;

@@ -4,6 +4,7 @@
  * any thrown value. Every code is listed in the README and a test keeps the two in step.
  */
 
+/** Every code this package raises; the README table lists the same, in this order. */
 export const RUNTIME_ERROR_CODES = [
   'RUNTIME_INVALID_ARGUMENT', // an option or argument of the wrong type/shape (bad metric name, bad log level)
   'RUNTIME_CONFIG_INVALID', // the config parsed but failed its schema: details.issues [{path, value, expected, message}]
@@ -22,6 +23,7 @@ export const RUNTIME_ERROR_CODES = [
   'RUNTIME_INTERNAL', // a thrown value without a code, wrapped by toErrorEnvelope
 ] as const;
 
+/** One of {@link RUNTIME_ERROR_CODES}. */
 export type RuntimeErrorCode = (typeof RUNTIME_ERROR_CODES)[number];
 
 export interface RuntimeErrorOptions {

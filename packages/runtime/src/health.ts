@@ -11,8 +11,10 @@
  */
 import { RuntimeError } from './errors.js';
 
+/** Liveness: ok, degraded (working, something is off) or failing (restart me). */
 export type HealthStatus = 'ok' | 'degraded' | 'failing';
 
+/** Health statuses from best to worst. */
 export const HEALTH_STATUSES: readonly HealthStatus[] = ['ok', 'degraded', 'failing'];
 
 /** One named check as observed at `observedAt` (ISO 8601). */
@@ -26,6 +28,7 @@ export interface HealthCheck {
   durationMs?: number;
 }
 
+/** What `health()` returns and `/health` serves: liveness `status`, readiness `ready`, named checks. */
 export interface HealthReport {
   /** Worst status of the liveness checks. */
   status: HealthStatus;
@@ -101,6 +104,7 @@ export function combineHealth(...reports: HealthReport[]): HealthReport {
 /** What a check function may return: a status, `{status, message}`, or true/false (ok/failing). */
 export type HealthCheckOutcome = HealthStatus | boolean | { status: HealthStatus; message?: string };
 
+/** A check: gets an AbortSignal that fires at its timeout. */
 export type HealthCheckFn = (signal: AbortSignal) => HealthCheckOutcome | Promise<HealthCheckOutcome>;
 
 export interface HealthCheckOptions {
@@ -110,6 +114,7 @@ export interface HealthCheckOptions {
   readiness?: boolean;
 }
 
+/** A registry of named checks (see {@link createHealthChecks}). */
 export interface HealthChecks {
   /** Registers a named check; a second check with the same name is RUNTIME_INVALID_ARGUMENT. */
   add(name: string, check: HealthCheckFn, options?: HealthCheckOptions): void;

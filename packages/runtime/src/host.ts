@@ -28,6 +28,7 @@ import type { AnyService, JsonValue, ReloadResult, StopOptions } from './service
 import { handleSignals } from './signals.js';
 import type { SignalHandle, SignalTarget } from './signals.js';
 
+/** Options of {@link runService}. */
 export interface RunServiceInit {
   service: AnyService;
   /** Config file (`--config`); without it `defaultConfig` (or `{}`) is used. */
@@ -56,6 +57,7 @@ export interface RunServiceInit {
   defaultMetrics?: boolean;
 }
 
+/** A hosted service with its ops server and signal handlers. */
 export interface ServiceHost {
   readonly service: AnyService;
   readonly logger: Logger;

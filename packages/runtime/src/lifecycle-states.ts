@@ -17,6 +17,7 @@
  */
 export type LifecycleState = 'idle' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped' | 'failed';
 
+/** Every lifecycle state. */
 export const LIFECYCLE_STATES: readonly LifecycleState[] = ['idle', 'starting', 'running', 'reloading', 'stopping', 'stopped', 'failed'];
 
 /** Legal transitions: from → allowed targets. */

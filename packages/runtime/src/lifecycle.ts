@@ -17,6 +17,7 @@ import type { ReloadResult, StartOptions, StopOptions } from './service.js';
 import { createTypedEmitter } from './typed-events.js';
 import type { TypedEmitter } from './typed-events.js';
 
+/** The three hooks an app writes; the lifecycle does validation, states and deadlines. */
 export interface LifecycleHooks<Config> {
   /** Service name, used in messages. */
   name: string;
@@ -37,6 +38,7 @@ export interface LifecycleHooks<Config> {
   stopDeadlineMs?: number;
 }
 
+/** Events of a lifecycle: every state change, every reload outcome. */
 export interface LifecycleEvents {
   state: { from: LifecycleState; to: LifecycleState; error?: ErrorBody };
   reload: ReloadResult;
@@ -52,6 +54,7 @@ export type LifecycleSnapshot = {
   lastError: { code: string; message: string } | null;
 };
 
+/** The start/reload/stop half of a Service (see {@link createLifecycle}). */
 export interface Lifecycle<Config> {
   readonly name: string;
   readonly state: LifecycleState;

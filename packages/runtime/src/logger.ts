@@ -11,9 +11,12 @@ import { pino } from 'pino';
 import { LOG_LEVEL_ENV } from './constants.js';
 import { RuntimeError } from './errors.js';
 
+/** The app logger: a pino Logger. */
 export type Logger = pino.Logger;
+/** pino levels plus `silent`. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
+/** Levels accepted by the option and EDGEBOX_LOG_LEVEL, most verbose first. */
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** Field names whose values are replaced by `[REDACTED]` at the top level and two levels down. */
@@ -35,6 +38,7 @@ export const LOG_REDACT_KEYS: readonly string[] = [
 /** Where log lines go: a pino stream, an fd (1 = stdout) or a file path. */
 export type LogDestination = pino.DestinationStream | number | string;
 
+/** Options of {@link createLogger}. */
 export interface LoggerInit {
   /** The app name, in every line as `app`. */
   app: string;

@@ -13,7 +13,9 @@ import { RuntimeError } from './errors.js';
 
 /** Units a metric name may end in. `total` is for counters only. */
 export const METRIC_UNITS = ['total', 'seconds', 'bytes', 'ratio', 'info'] as const;
+/** One of {@link METRIC_UNITS}. */
 export type MetricUnit = (typeof METRIC_UNITS)[number];
+/** The metric types the helpers create. */
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
 
 const APP_RE = /^[a-z][a-z0-9]*$/;
@@ -22,6 +24,7 @@ const NAME_RE = /^edgebox_([a-z][a-z0-9]*)_([a-z0-9_]+)$/;
 
 const appOf = new WeakMap<Registry, string>();
 
+/** Options of {@link createMetricsRegistry}. */
 export interface MetricsRegistryInit {
   /** App name: lower-case letters and digits (`tunnel`, `p2p`). */
   app: string;

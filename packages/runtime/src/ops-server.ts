@@ -19,6 +19,7 @@ import { RuntimeError, toErrorEnvelope } from './errors.js';
 import type { HealthReport } from './health.js';
 import type { JsonValue } from './service.js';
 
+/** Options of {@link createOpsServer}. */
 export interface OpsServerInit {
   /** Bind address (default 127.0.0.1). */
   host?: string;
@@ -36,6 +37,7 @@ export interface OpsServerInit {
   onError?: (error: unknown, path: string) => void;
 }
 
+/** A listening ops server. */
 export interface OpsServer {
   readonly host: string;
   readonly port: number;

@@ -21,11 +21,13 @@ export interface ReloadResult {
   error?: ErrorBody;
 }
 
+/** Options of `Service.start`. */
 export interface StartOptions {
   /** Aborts a start in progress (the start hook sees it; a start that then fails is RUNTIME_START_ABORTED). */
   signal?: AbortSignal;
 }
 
+/** Options of `Service.stop`. */
 export interface StopOptions {
   /** Time allowed for the graceful stop (default 10 s); past it: RUNTIME_STOP_TIMEOUT. */
   deadlineMs?: number;
@@ -68,5 +70,4 @@ export interface Service<Config, Status extends JsonValue = JsonValue, Events ex
 }
 
 /** Any service, for hosts that do not care about its config or event types. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a host takes services of every config type
-export type AnyService = Service<any, JsonValue, object>;
+export type AnyService = Service<unknown, JsonValue, object>;

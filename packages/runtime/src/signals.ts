@@ -12,6 +12,7 @@
 import { STOP_DEADLINE_MS } from './constants.js';
 import { RuntimeError } from './errors.js';
 
+/** The signals handleSignals installs handlers for. */
 export type HandledSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
 
 /** The part of `process` used here (tests pass an EventEmitter). */
@@ -27,6 +28,7 @@ export interface SignalLogger {
   error(obj: object, msg: string): void;
 }
 
+/** What onStop gets. */
 export interface StopRequest {
   /** The signal that asked for the stop. */
   reason: HandledSignal;
@@ -35,6 +37,7 @@ export interface StopRequest {
   signal: AbortSignal;
 }
 
+/** Options of {@link handleSignals}. */
 export interface HandleSignalsInit {
   onStop: (request: StopRequest) => void | Promise<void>;
   onReload?: () => void | Promise<void>;
@@ -47,6 +50,7 @@ export interface HandleSignalsInit {
   target?: SignalTarget;
 }
 
+/** Returned by {@link handleSignals}. */
 export interface SignalHandle {
   /** Removes the handlers (a stop already under way continues). */
   dispose(): void;

@@ -16,11 +16,13 @@ export const DEFAULT_MAX_LISTENERS = 64;
 /** A map from event name to payload type; use `undefined` for events without payload. */
 export type EventMap = Record<string, unknown>;
 
+/** A listener; a returned promise that rejects counts as a listener error. */
 export type Listener<T> = (payload: T) => unknown;
 
 /** Arguments of `emit` for event payload `T`: the payload may be left out when it is `undefined`. */
 export type EmitArgs<T> = [T] extends [undefined] ? [payload?: T] : [payload: T];
 
+/** An emitter checked against the event map `Events` (see {@link createTypedEmitter}). */
 export interface TypedEmitter<Events extends object> {
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events & string>(event: K, listener: Listener<Events[K]>): () => void;
