@@ -44,6 +44,12 @@ function firstLine(child: ChildProcess, timeoutMs = 20_000): Promise<string> {
       clearTimeout(timer);
       reject(new Error(`exited ${code} before printing; stderr: ${err}`));
     });
+    // A child that cannot even be spawned (e.g. uid 65534 cannot execute a node binary under
+    // /root) must fail the test at once and say so, not time out.
+    child.once('error', (spawnError) => {
+      clearTimeout(timer);
+      reject(new Error(`could not spawn ${child.spawnfile}: ${spawnError.message}`));
+    });
   });
 }
 
