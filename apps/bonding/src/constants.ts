@@ -1,0 +1,121 @@
+/**
+ * Protocol numbers and defaults of the bonding data plane (docs/protocols/bonding.md).
+ * Protocol numbers first, then tunables; every tunable is taken from an `init` object and
+ * falls back to these via `??`. Units are in the names.
+ */
+import { DATAGRAM_HEADER_BYTES } from '@edgebox/framing';
+import { AEAD_TAG_BYTES } from '@edgebox/crypto';
+
+// -- datagram types (bonding.md §2; framing.md §6 range 0x40..0x6F) ----------------------------
+
+/** One IP packet from the TUN device. */
+export const TYPE_DATA = 0x40;
+/** Padding only; path-MTU probes set their size with it. */
+export const TYPE_PROBE = 0x41;
+/** Acknowledges the PROBE whose send timestamp it echoes; no payload. */
+export const TYPE_PROBE_ACK = 0x42;
+/** Per-link receive report (bonding.md §5, feedback.ts). */
+export const TYPE_FEEDBACK = 0x43;
+/** Ends the session; payload = reason code u16 BE. */
+export const TYPE_CLOSE = 0x44;
+/** Every bonding datagram type, for framing's `knownTypes` (no flag bit is defined: all 0). */
+export const BONDING_TYPES: ReadonlyMap<number, number> = new Map([
+  [TYPE_DATA, 0],
+  [TYPE_PROBE, 0],
+  [TYPE_PROBE_ACK, 0],
+  [TYPE_FEEDBACK, 0],
+  [TYPE_CLOSE, 0],
+]);
+
+// -- sizes (bonding.md §2, §3, §7) --------------------------------------------------------------
+
+/** Outer (framing datagram) header, authenticated as associated data. */
+export const OUTER_HEADER_BYTES = DATAGRAM_HEADER_BYTES;
+/** Encrypted inner header (bonding.md §3). */
+export const INNER_HEADER_BYTES = 24;
+/** AEAD tag. */
+export const TAG_BYTES = AEAD_TAG_BYTES;
+/** Bytes a datagram adds to its payload: outer header + inner header + tag = 56. */
+export const DATAGRAM_OVERHEAD_BYTES = OUTER_HEADER_BYTES + INNER_HEADER_BYTES + TAG_BYTES;
+/** Smallest valid datagram: overhead with an empty payload (a PROBE_ACK). */
+export const DATAGRAM_MIN_BYTES = DATAGRAM_OVERHEAD_BYTES;
+/** Largest datagram (the largest UDP payload over IPv4, framing's default). */
+export const DATAGRAM_MAX_BYTES = 65_507;
+/** Largest payload of one datagram. */
+export const PAYLOAD_MAX_BYTES = DATAGRAM_MAX_BYTES - DATAGRAM_OVERHEAD_BYTES;
+/** Payload of a CLOSE datagram: reason code u16 BE. */
+export const CLOSE_PAYLOAD_BYTES = 2;
+
+/** IPv4 header without options. */
+export const IPV4_HEADER_BYTES = 20;
+/** IPv6 fixed header. */
+export const IPV6_HEADER_BYTES = 40;
+/** UDP header. */
+export const UDP_HEADER_BYTES = 8;
+/** TCP header without options. */
+export const TCP_HEADER_BYTES = 20;
+/** Smallest IPv6 link MTU (RFC 8200 §5); a TUN MTU below it cannot carry IPv6. */
+export const IPV6_MIN_MTU = 1280;
+/** Smallest MTU accepted for a link or the TUN device (RFC 791: every host takes 576). */
+export const MTU_MIN = 576;
+/** Largest MTU accepted (an IP total length is 16 bits). */
+export const MTU_MAX = 65_535;
+
+// -- inner header fields (bonding.md §3) --------------------------------------------------------
+
+/** Links per client (link ids 0..15). */
+export const MAX_LINKS = 16;
+/** Largest link id. */
+export const LINK_ID_MAX = MAX_LINKS - 1;
+/** Echo hold meaning "nothing to echo" (and the saturation value of the u16 hold). */
+export const ECHO_HOLD_NONE = 0xffff;
+
+// -- feedback (bonding.md §5) --------------------------------------------------------------------
+
+/** Per-link entry: link id u8, reserved u8, received u32, lost u32, bytes u64. */
+export const FEEDBACK_ENTRY_BYTES = 18;
+/** Most entries in one FEEDBACK payload (one per link). */
+export const FEEDBACK_MAX_ENTRIES = MAX_LINKS;
+/** Largest FEEDBACK payload: count byte + 16 entries. */
+export const FEEDBACK_MAX_BYTES = 1 + FEEDBACK_MAX_ENTRIES * FEEDBACK_ENTRY_BYTES;
+/** Feedback period per usable link. */
+export const FEEDBACK_INTERVAL_MS = 100;
+
+// -- session lifetime (bonding.md §6; WireGuard's timer constants for the time values) ---------
+
+/** Start a new handshake after this many datagrams sent with one key. */
+export const REKEY_AFTER_MESSAGES = 2 ** 40;
+/**
+ * Refuse to send with a key after this many datagrams (hard limit, well inside the 2^53
+ * counters of @edgebox/crypto): the margin over REKEY_AFTER_MESSAGES is the time a rekey
+ * handshake has to finish.
+ */
+export const REJECT_AFTER_MESSAGES = 2 ** 41;
+/** Start a new handshake when the session is this old. */
+export const REKEY_AFTER_MS = 120_000;
+/** A session this old neither seals nor opens (hard key lifetime). */
+export const REJECT_AFTER_MS = 180_000;
+/** After a rekey the old session still opens datagrams for this long. */
+export const REKEY_GRACE_MS = 10_000;
+/** A session with no authenticated datagram for this long is destroyed. */
+export const SESSION_IDLE_MS = 180_000;
+/** Default bound of a session table (clients of one server). */
+export const SESSION_TABLE_MAX_CLIENTS = 1024;
+
+/** Replay window of a bonding session (bonding.md §3: larger than crypto's default 2048). */
+export const REPLAY_WINDOW_BONDING = 8192;
+
+// -- reorder buffer (bonding.md §4) --------------------------------------------------------------
+
+/** Slots of a reorder buffer (a power of two). */
+export const REORDER_CAPACITY_DEFAULT = 4096;
+/** Largest reorder capacity. */
+export const REORDER_CAPACITY_MAX = 65_536;
+/** Default slot size: a 1500-byte packet (give the TUN MTU when it is larger). */
+export const REORDER_SLOT_BYTES_DEFAULT = 1500;
+/** Lower clamp of the gap wait. */
+export const REORDER_WAIT_MIN_MS = 1;
+/** Upper clamp of the gap wait. */
+export const REORDER_WAIT_MAX_MS = 200;
+/** Jitter multiplier in the gap wait: rttSpread + 4·jitter. */
+export const REORDER_JITTER_FACTOR = 4;

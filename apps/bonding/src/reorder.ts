@@ -1,0 +1,417 @@
+/**
+ * Bounded reorder buffer for DATA packets (bonding.md §4): puts packets that travelled links
+ * of different delay back in data-sequence order, waiting for a gap at most `maxWaitMs`.
+ *
+ * Sequence space around the delivery point `next` (u32, wrapping; distances are signed
+ * 32-bit, seqDiff32):
+ *
+ *        history: delivered? (1 bit each)    window: held packets (slots)
+ *     |<-------------- capacity ------------>|<-------------- capacity ------------>|
+ *  ---+--------------------------------------+--------------------------------------+--->
+ *     next - capacity                       next                         next + capacity
+ *
+ *   - seq == next            delivered at once from the caller's buffer (no copy), then
+ *                            every consecutive held packet after it;
+ *   - next < seq < +capacity copied into slot seq & (capacity-1) and held;
+ *   - seq >= next + capacity the buffer is full: the oldest gaps are skipped (held packets
+ *                            before the new one delivered) until it fits;
+ *   - history                not delivered yet (its gap was skipped): delivered at once,
+ *                            counted `late`; delivered already: dropped, `duplicate`;
+ *   - older than history     dropped, counted `tooOld` (cannot tell a duplicate).
+ *
+ * Waiting: every held packet enters a FIFO in arrival order. The FIFO's head is the packet
+ * held longest; once it has waited `maxWaitMs`, every gap before it is skipped and it is
+ * delivered with what follows. So no packet is held longer than maxWaitMs plus the caller's
+ * timer period: push() checks the head on every call, and one coarse timer calling poll()
+ * at nextDeadlineMs() covers the time when nothing arrives. No timer per packet.
+ *
+ * Memory is fixed at creation: capacity slots of slotBytes in one ArrayBuffer, plus per-slot
+ * length, sequence and arrival arrays, the history bytes and the FIFO. Nothing is allocated
+ * per packet except the subarray view handed to `deliver`.
+ */
+import { seqDiff32 } from '@edgebox/links';
+import {
+  REORDER_CAPACITY_DEFAULT,
+  REORDER_CAPACITY_MAX,
+  REORDER_JITTER_FACTOR,
+  REORDER_SLOT_BYTES_DEFAULT,
+  REORDER_WAIT_MAX_MS,
+  REORDER_WAIT_MIN_MS,
+} from './constants.js';
+import { BondingError, invalidArgument } from './errors.js';
+
+/** Receives packets in order. The packet view is valid only during the call. */
+export type ReorderDeliver = (packet: Uint8Array, seq: number) => void;
+
+/** Options of createReorderBuffer(). */
+export interface ReorderInit {
+  /** Called once per delivered packet, in sequence order (late ones excepted). Must not call push/poll. */
+  deliver: ReorderDeliver;
+  /** Slots, a power of two in 2..65536 (default 4096). */
+  capacity?: number;
+  /** Largest packet, the TUN MTU (default 1500); bigger packets are dropped, `oversize`. */
+  slotBytes?: number;
+  /** Initial gap wait, clamped to 1..200 ms (default 200 ms until the caller knows its links). */
+  maxWaitMs?: number;
+  /** The first expected sequence (default: the first one pushed). */
+  firstSeq?: number;
+}
+
+/** Reorder counters: plain numbers read at scrape time. */
+export interface ReorderCounters {
+  /** Packets handed to deliver, in order or late. */
+  delivered: number;
+  /** Delivered at once because they were next (no copy). */
+  inOrder: number;
+  /** Copied into a slot to wait for a gap. */
+  buffered: number;
+  /** Arrived after their gap was skipped; delivered at once. */
+  late: number;
+  /** Dropped: sequence already delivered or already held. */
+  duplicate: number;
+  /** Dropped: older than the history window (capacity behind the delivery point). */
+  tooOld: number;
+  /** Dropped: larger than slotBytes. */
+  oversize: number;
+  /** Sequence numbers given up on (gaps skipped). */
+  skipped: number;
+  /** Skips because a held packet waited maxWaitMs. */
+  timeouts: number;
+  /** Skips because a packet arrived beyond the window (buffer full). */
+  overflows: number;
+}
+
+/** A bounded reorder buffer. Not re-entrant: deliver must not call back into it. */
+export interface ReorderBuffer {
+  readonly capacity: number;
+  readonly slotBytes: number;
+  /** Current gap wait (set it from reorderWaitMs(); clamped to 1..200 ms). */
+  maxWaitMs: number;
+  /** Packets held now (always < capacity). */
+  readonly held: number;
+  /** The delivery point: the next sequence expected; -1 before the first packet. */
+  readonly nextSeq: number;
+  readonly counters: ReorderCounters;
+  /** Take one DATA packet (copied if it must wait), then deliver whatever is due. */
+  push(seq: number, packet: Uint8Array, nowMs: number): void;
+  /** Deliver what has waited long enough. Call at nextDeadlineMs() from a coarse timer. */
+  poll(nowMs: number): void;
+  /** When poll() has work next (ms, same clock as nowMs), or Infinity when nothing is held. */
+  nextDeadlineMs(): number;
+  /** Deliver everything held, in order, skipping gaps (e.g. on stop). */
+  flush(): void;
+  /** Forget everything, including the delivery point (a new peer association). */
+  reset(): void;
+}
+
+/**
+ * The gap wait of bonding.md §4: clamp(rttSpread + 4·jitter, 1 ms, 200 ms), where rttSpread
+ * is the slowest minus the fastest usable link's one-way estimate (half SRTT).
+ *
+ * @example reorder.maxWaitMs = reorderWaitMs((slowest.srtt - fastest.srtt) / 2, maxJitter);
+ */
+export function reorderWaitMs(rttSpreadMs: number, jitterMs: number): number {
+  const w = rttSpreadMs + REORDER_JITTER_FACTOR * jitterMs;
+  if (!(w > REORDER_WAIT_MIN_MS)) return REORDER_WAIT_MIN_MS; // also NaN
+  return w < REORDER_WAIT_MAX_MS ? w : REORDER_WAIT_MAX_MS;
+}
+
+const EMPTY_SLOT = -1;
+
+class Reorder implements ReorderBuffer {
+  readonly capacity: number;
+  readonly slotBytes: number;
+  readonly counters: ReorderCounters = {
+    delivered: 0,
+    inOrder: 0,
+    buffered: 0,
+    late: 0,
+    duplicate: 0,
+    tooOld: 0,
+    oversize: 0,
+    skipped: 0,
+    timeouts: 0,
+    overflows: 0,
+  };
+  held = 0;
+  private wait: number;
+  private next = 0;
+  private synced = false;
+  private busy = false;
+  private readonly mask: number;
+  private readonly slots: Uint8Array[];
+  /** Packet length per slot, EMPTY_SLOT when free. */
+  private readonly length: Int32Array;
+  private readonly slotSeq: Uint32Array;
+  private readonly arrival: Float64Array;
+  /** 1 = delivered, for sequences in [next - capacity, next). */
+  private readonly history: Uint8Array;
+  /** Held sequences in arrival order (a ring); entries of delivered packets are skipped lazily. */
+  private fifo: Uint32Array;
+  private fifoSpare: Uint32Array;
+  private fifoHead = 0;
+  private fifoCount = 0;
+
+  constructor(
+    private readonly deliver: ReorderDeliver,
+    capacity: number,
+    slotBytes: number,
+    maxWaitMs: number,
+    private readonly firstSeq: number,
+  ) {
+    this.capacity = capacity;
+    this.slotBytes = slotBytes;
+    this.wait = maxWaitMs;
+    this.mask = capacity - 1;
+    const storage = new Uint8Array(capacity * slotBytes);
+    this.slots = [];
+    for (let i = 0; i < capacity; i++) this.slots.push(storage.subarray(i * slotBytes, (i + 1) * slotBytes));
+    this.length = new Int32Array(capacity).fill(EMPTY_SLOT);
+    this.slotSeq = new Uint32Array(capacity);
+    this.arrival = new Float64Array(capacity);
+    this.history = new Uint8Array(capacity);
+    this.fifo = new Uint32Array(2 * capacity);
+    this.fifoSpare = new Uint32Array(2 * capacity);
+  }
+
+  get maxWaitMs(): number {
+    return this.wait;
+  }
+
+  set maxWaitMs(ms: number) {
+    this.wait = clampWait(ms);
+  }
+
+  get nextSeq(): number {
+    return this.synced ? this.next : -1;
+  }
+
+  push(seq: number, packet: Uint8Array, nowMs: number): void {
+    if (seq >>> 0 !== seq) throw invalidArgument('data sequence', seq, 'a u32');
+    this.enter();
+    try {
+      this.take(seq, packet, nowMs);
+    } finally {
+      this.busy = false; // a throwing deliver must not wedge the buffer
+    }
+  }
+
+  private take(seq: number, packet: Uint8Array, nowMs: number): void {
+    const c = this.counters;
+    if (packet.length > this.slotBytes) {
+      c.oversize++;
+      return;
+    }
+    if (!this.synced) {
+      this.next = this.firstSeq < 0 ? seq : this.firstSeq;
+      this.synced = true;
+    }
+    let d = seqDiff32(seq, this.next);
+    if (d >= this.capacity) {
+      // Full: skip the oldest gaps until seq fits in the window.
+      this.advance(d - this.capacity + 1);
+      this.drain();
+      c.overflows++;
+      d = seqDiff32(seq, this.next);
+    }
+    if (d === 0) {
+      this.history[seq & this.mask] = 1;
+      this.next = (seq + 1) >>> 0;
+      c.inOrder++;
+      c.delivered++;
+      this.deliver(packet, seq);
+      if (this.held > 0) this.drain();
+    } else if (d < 0) {
+      if (-d > this.capacity) {
+        c.tooOld++;
+      } else if (this.history[seq & this.mask] === 1) {
+        c.duplicate++;
+      } else {
+        this.history[seq & this.mask] = 1;
+        c.late++;
+        c.delivered++;
+        this.deliver(packet, seq);
+      }
+    } else {
+      const i = seq & this.mask;
+      if (this.length[i] !== EMPTY_SLOT) {
+        c.duplicate++;
+      } else {
+        this.slots[i]!.set(packet);
+        this.length[i] = packet.length;
+        this.slotSeq[i] = seq;
+        this.arrival[i] = nowMs;
+        this.held++;
+        c.buffered++;
+        this.fifoPush(seq);
+      }
+    }
+    if (this.fifoCount > 0) this.expire(nowMs);
+  }
+
+  poll(nowMs: number): void {
+    if (this.fifoCount === 0) return;
+    this.enter();
+    try {
+      this.expire(nowMs);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  nextDeadlineMs(): number {
+    this.dropStaleHeads();
+    return this.fifoCount === 0 ? Infinity : this.arrival[this.fifo[this.fifoHead]! & this.mask]! + this.wait;
+  }
+
+  flush(): void {
+    this.enter();
+    try {
+      while (this.held > 0) {
+        this.advance(1);
+        this.drain();
+      }
+      this.fifoHead = 0;
+      this.fifoCount = 0;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  reset(): void {
+    this.enter();
+    this.length.fill(EMPTY_SLOT);
+    this.history.fill(0);
+    this.held = 0;
+    this.fifoHead = 0;
+    this.fifoCount = 0;
+    this.synced = false;
+    this.next = 0;
+    this.busy = false;
+  }
+
+  private enter(): void {
+    if (this.busy) throw new BondingError('BONDING_INVALID_ARGUMENT', 'reorder buffer re-entered from its deliver callback');
+    this.busy = true;
+  }
+
+  /** Deliver or skip the slot at `next` and move past it. */
+  private step(): void {
+    const n = this.next;
+    const i = n & this.mask;
+    const len = this.length[i]!;
+    if (len !== EMPTY_SLOT && this.slotSeq[i] === n) {
+      this.length[i] = EMPTY_SLOT;
+      this.history[i] = 1;
+      this.held--;
+      this.next = (n + 1) >>> 0;
+      this.counters.delivered++;
+      this.deliver(this.slots[i]!.subarray(0, len), n);
+    } else {
+      this.history[i] = 0;
+      this.counters.skipped++;
+      this.next = (n + 1) >>> 0;
+    }
+  }
+
+  /**
+   * Move the delivery point `count` sequences forward, delivering held packets and skipping
+   * gaps. Beyond 2·capacity steps every slot and history entry has been passed (nothing is
+   * held past the window), so the rest is one jump.
+   */
+  private advance(count: number): void {
+    const steps = Math.min(count, 2 * this.capacity);
+    for (let k = 0; k < steps; k++) this.step();
+    if (count > steps) {
+      this.counters.skipped += count - steps;
+      this.next = (this.next + (count - steps)) >>> 0;
+    }
+  }
+
+  /** Deliver consecutive held packets from `next`. */
+  private drain(): void {
+    while (this.held > 0) {
+      const i = this.next & this.mask;
+      if (this.length[i] === EMPTY_SLOT) return;
+      this.step();
+    }
+  }
+
+  /** Skip gaps for every held packet that has waited maxWaitMs, oldest arrival first. */
+  private expire(nowMs: number): void {
+    for (;;) {
+      this.dropStaleHeads();
+      if (this.fifoCount === 0) return;
+      const seq = this.fifo[this.fifoHead]!;
+      if (nowMs - this.arrival[seq & this.mask]! < this.wait) return;
+      this.advance(seqDiff32(seq, this.next)); // skips the gaps, delivers held packets before seq
+      this.drain(); // seq itself and what follows it
+      this.counters.timeouts++;
+    }
+  }
+
+  private isLive(seq: number): boolean {
+    const i = seq & this.mask;
+    return this.length[i] !== EMPTY_SLOT && this.slotSeq[i] === seq;
+  }
+
+  private dropStaleHeads(): void {
+    const size = this.fifo.length;
+    while (this.fifoCount > 0 && !this.isLive(this.fifo[this.fifoHead]!)) {
+      this.fifoHead = this.fifoHead + 1 === size ? 0 : this.fifoHead + 1;
+      this.fifoCount--;
+    }
+  }
+
+  private fifoPush(seq: number): void {
+    const size = this.fifo.length;
+    if (this.fifoCount === size) this.compact();
+    let at = this.fifoHead + this.fifoCount;
+    if (at >= size) at -= size;
+    this.fifo[at] = seq;
+    this.fifoCount++;
+  }
+
+  /** Keep only live entries, in order (rare: a safety net, the FIFO is sized for 2·capacity). */
+  private compact(): void {
+    const size = this.fifo.length;
+    const out = this.fifoSpare;
+    let kept = 0;
+    for (let k = 0, j = this.fifoHead; k < this.fifoCount; k++, j = j + 1 === size ? 0 : j + 1) {
+      const s = this.fifo[j]!;
+      if (this.isLive(s)) out[kept++] = s;
+    }
+    this.fifoSpare = this.fifo;
+    this.fifo = out;
+    this.fifoHead = 0;
+    this.fifoCount = kept;
+  }
+}
+
+function clampWait(ms: number): number {
+  if (typeof ms !== 'number' || Number.isNaN(ms)) throw invalidArgument('maxWaitMs', ms, 'a number of ms');
+  return ms < REORDER_WAIT_MIN_MS ? REORDER_WAIT_MIN_MS : ms > REORDER_WAIT_MAX_MS ? REORDER_WAIT_MAX_MS : ms;
+}
+
+/**
+ * Create a reorder buffer. Memory: capacity × slotBytes (6 MiB at the defaults), allocated
+ * once; the OS commits pages as slots are first used.
+ *
+ * @example
+ * const reorder = createReorderBuffer({ deliver: (packet) => tun.write(packet), slotBytes: tunMtu });
+ * reorder.push(opened.header.dataSeq, opened.payload, now);   // per DATA datagram
+ * reorder.maxWaitMs = reorderWaitMs(spreadMs, jitterMs);       // when link estimates change
+ * timer.refresh(reorder.nextDeadlineMs());                      // one coarse timer: poll(now)
+ */
+export function createReorderBuffer(init: ReorderInit): ReorderBuffer {
+  if (typeof init?.deliver !== 'function') throw invalidArgument('deliver', init?.deliver, 'a function');
+  const capacity = init.capacity ?? REORDER_CAPACITY_DEFAULT;
+  if (!Number.isInteger(capacity) || capacity < 2 || capacity > REORDER_CAPACITY_MAX || (capacity & (capacity - 1)) !== 0) {
+    throw invalidArgument('capacity', capacity, `a power of two in 2..${REORDER_CAPACITY_MAX}`);
+  }
+  const slotBytes = init.slotBytes ?? REORDER_SLOT_BYTES_DEFAULT;
+  if (!Number.isInteger(slotBytes) || slotBytes < 1 || slotBytes > 65_535) throw invalidArgument('slotBytes', slotBytes, 'an integer in 1..65535');
+  const firstSeq = init.firstSeq ?? -1;
+  if (init.firstSeq !== undefined && firstSeq >>> 0 !== firstSeq) throw invalidArgument('firstSeq', firstSeq, 'a u32');
+  return new Reorder(init.deliver, capacity, slotBytes, clampWait(init.maxWaitMs ?? REORDER_WAIT_MAX_MS), firstSeq);
+}
