@@ -17,6 +17,11 @@
 export const LINKS_ERROR_CODES = [
   'LINKS_INVALID_ARGUMENT', // an init option, link description or argument of the wrong type or range
   'LINKS_STATE', // a link state transition that the state machine does not allow
+  'LINKS_TUN_OPEN', // the TUN device could not be created (needs CAP_NET_ADMIN and /dev/net/tun)
+  'LINKS_COMMAND_FAILED', // an `ip`/`nft` command configuring a device or route failed; the message carries its stderr
+  'LINKS_TUN_IO', // an open TUN device failed (deleted from outside, fd error); it is closed
+  'LINKS_ROUTE_CONFLICT', // a policy-routing table or rule slot is held by a route/rule that is not ours
+  'LINKS_SOCKET', // a link's UDP socket could not be bound or connected (address not local, port in use)
 ] as const;
 
 /** One of LINKS_ERROR_CODES. */

@@ -46,3 +46,13 @@ export {
   type SchedulerLinkEstimators,
   type LinkTier,
 } from './scheduler.js';
+export {
+  openTunDevice,
+  closeAllTunDevices,
+  TUN_MAX_PACKET_BYTES,
+  TUN_DEFAULT_READ_BATCH,
+  type TunDevice,
+  type TunDeviceInit,
+  type TunPacketHandler,
+  type TunStats,
+} from './tun-device.js';
