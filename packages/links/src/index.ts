@@ -56,3 +56,16 @@ export {
   type TunPacketHandler,
   type TunStats,
 } from './tun-device.js';
+export {
+  installSourceRoute,
+  removeSourceRoute,
+  listSourceRoutes,
+  canonicalAddress,
+  POLICY_ROUTE_PROTOCOL,
+  POLICY_RULE_PRIORITY_MIN,
+  POLICY_RULE_PRIORITY_MAX,
+  type SourceRoute,
+  type SourceRouteInit,
+  type SourceRuleInfo,
+} from './policy-routing.js';
+export { createUdpLink, type UdpLink, type UdpLinkInit, type UdpLinkStats, type UdpEndpoint, type UdpMessageHandler } from './udp-link.js';
