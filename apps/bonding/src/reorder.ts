@@ -147,8 +147,7 @@ class Reorder implements ReorderBuffer {
   /** 1 = delivered, for sequences in [next - capacity, next). */
   private readonly history: Uint8Array;
   /** Held sequences in arrival order (a ring); entries of delivered packets are skipped lazily. */
-  private fifo: Uint32Array;
-  private fifoSpare: Uint32Array;
+  private readonly fifo: Uint32Array;
   private fifoHead = 0;
   private fifoCount = 0;
 
@@ -171,7 +170,6 @@ class Reorder implements ReorderBuffer {
     this.arrival = new Float64Array(capacity);
     this.history = new Uint8Array(capacity);
     this.fifo = new Uint32Array(2 * capacity);
-    this.fifoSpare = new Uint32Array(2 * capacity);
   }
 
   get maxWaitMs(): number {
@@ -363,28 +361,19 @@ class Reorder implements ReorderBuffer {
     }
   }
 
+  /**
+   * Append to the arrival FIFO. It never overflows its 2·capacity entries: once stale heads are
+   * dropped, the head is live, and every entry behind it is either live (< capacity of them) or
+   * a packet delivered while the head was still held, i.e. a distinct sequence between the
+   * delivery point at the head's arrival and the head (< capacity of them).
+   */
   private fifoPush(seq: number): void {
+    this.dropStaleHeads();
     const size = this.fifo.length;
-    if (this.fifoCount === size) this.compact();
     let at = this.fifoHead + this.fifoCount;
     if (at >= size) at -= size;
     this.fifo[at] = seq;
     this.fifoCount++;
-  }
-
-  /** Keep only live entries, in order (rare: a safety net, the FIFO is sized for 2·capacity). */
-  private compact(): void {
-    const size = this.fifo.length;
-    const out = this.fifoSpare;
-    let kept = 0;
-    for (let k = 0, j = this.fifoHead; k < this.fifoCount; k++, j = j + 1 === size ? 0 : j + 1) {
-      const s = this.fifo[j]!;
-      if (this.isLive(s)) out[kept++] = s;
-    }
-    this.fifoSpare = this.fifo;
-    this.fifo = out;
-    this.fifoHead = 0;
-    this.fifoCount = kept;
   }
 }
 
