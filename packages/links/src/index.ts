@@ -69,3 +69,14 @@ export {
   type SourceRuleInfo,
 } from './policy-routing.js';
 export { createUdpLink, type UdpLink, type UdpLinkInit, type UdpLinkStats, type UdpEndpoint, type UdpMessageHandler } from './udp-link.js';
+export {
+  createLinkDiscovery,
+  DISCOVERY_DEBOUNCE_MS,
+  DISCOVERY_RESTART_MS,
+  DISCOVERY_RESTART_MAX_MS,
+  type LinkDiscovery,
+  type LinkDiscoveryInit,
+  type LinkDiscoveryStats,
+} from './discovery.js';
+export { buildSnapshot, diffSnapshots, type UplinkCandidate, type UplinkAddress, type UplinkEvent, type UplinkChange, type UplinkFilters } from './uplink-snapshot.js';
+export { compileGlob, matchesAny } from './glob.js';
