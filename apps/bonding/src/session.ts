@@ -270,7 +270,7 @@ class Session implements BondingSession {
     }
     const plainLength = INNER_HEADER_BYTES + payload.length;
     const total = OUTER_HEADER_BYTES + plainLength + TAG_BYTES;
-    if (total > this.maxDatagram || total > out.length || !BONDING_TYPES.has(type) || !payloadLengthOk(type, payload.length)) {
+    if (total > this.maxDatagram || total > out.length || type < TYPE_DATA || type > TYPE_CLOSE || !payloadLengthOk(type, payload.length)) {
       this.badSeal(type, payload.length, total, out.length);
     }
     encodeInnerHeader(header, sealScratch, 0); // validates the fields before a nonce is spent

@@ -170,22 +170,21 @@ describe('reorder buffer rules', () => {
   });
 
   it('refuses re-entry from deliver and survives a throwing deliver', () => {
-    let buf: ReorderBuffer | undefined;
     let mode: 'reenter' | 'throw' = 'reenter';
-    buf = createReorderBuffer({
+    const buf: ReorderBuffer = createReorderBuffer({
       firstSeq: 0,
       deliver: () => {
-        if (mode === 'reenter') buf!.push(9, new Uint8Array(1), 0);
+        if (mode === 'reenter') buf.push(9, new Uint8Array(1), 0);
         else throw new Error('tun write failed');
       },
     });
-    expect(() => buf!.push(0, new Uint8Array(1), 0)).toThrow(/re-entered/);
+    expect(() => buf.push(0, new Uint8Array(1), 0)).toThrow(/re-entered/);
     mode = 'throw';
-    expect(() => buf!.push(1, new Uint8Array(1), 0)).toThrow(/tun write failed/);
+    expect(() => buf.push(1, new Uint8Array(1), 0)).toThrow(/tun write failed/);
     buf.push(3, new Uint8Array(1), 0); // not wedged
     expect(buf.held).toBe(1);
-    expect(() => buf!.poll(1000)).toThrow(/tun write failed/);
-    expect(() => buf!.flush()).not.toThrow();
+    expect(() => buf.poll(1000)).toThrow(/tun write failed/);
+    expect(() => buf.flush()).not.toThrow();
   });
 
   it('maxWaitMs is clamped to 1..200 ms', () => {
