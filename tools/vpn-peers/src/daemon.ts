@@ -45,17 +45,21 @@ export function describeExit(exit: DaemonExit): string {
   return exit.code !== null ? `exit ${exit.code}` : `signal ${exit.signal ?? 'unknown'}`;
 }
 
-const CAUSE = /error|fatal|fail|cannot|can't|refused|in use|denied|invalid|not found|no such|unable|too long/i;
+const CAUSE = /error|fail|cannot|can't|refused|in use|denied|invalid|not found|no such|unable|too long|unreachable/i;
+/** Generic last words that follow the real cause in openvpn and wireguard-go logs. */
+const GENERIC = /Exiting due to fatal error|process exiting|Shutting down|Device closed|Closing TUN|net_addr_.*_del/i;
+const TIMESTAMP = /\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d(?: us=\d+)? ?/;
 
 /**
  * The line of a log most likely to name why a program failed: the last one that says error,
- * failed, cannot, refused, in use ...; else the last line.
+ * failed, cannot, refused, in use ... and is not a generic "exiting" line; else the last
+ * line. Timestamps are dropped.
  *
- * @example likelyCause('...\nTCP/UDP: Socket bind failed on local address: Address already in use\nExiting') // '... Address already in use'
+ * @example likelyCause('...Socket bind failed on local address ...: Address already in use (errno=98)\nExiting due to fatal error')
  */
 export function likelyCause(log: string): string {
-  const lines = log.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  for (let i = lines.length - 1; i >= 0; i--) if (CAUSE.test(lines[i]!)) return lines[i]!;
+  const lines = log.split('\n').map((l) => l.replace(TIMESTAMP, '').trim()).filter((l) => l !== '');
+  for (let i = lines.length - 1; i >= 0; i--) if (CAUSE.test(lines[i]!) && !GENERIC.test(lines[i]!)) return lines[i]!;
   return lines.at(-1) ?? '(no output)';
 }
 

@@ -63,6 +63,8 @@ export interface OpenVpnTunnel extends PeerTunnel {
   readonly peer: 'openvpn';
   /** The data-channel cipher the client's log reports (`Data Channel: cipher '...'`). */
   readonly cipher: string;
+  /** The throwaway PKI's temp dir (removed by stop()). */
+  readonly pkiDir: string;
 }
 
 const DATA_CHANNEL = /Data Channel: cipher '([^']+)'/;
@@ -157,6 +159,7 @@ export async function startOpenVpnTunnel(lab: Lab, options: OpenVpnTunnelOptions
       serverIfname: ifname,
       pids: { client: c.pid, server: s.pid },
       cipher: negotiated,
+      pkiDir: pki.dir,
       logTail: (lines?: number) => ({ client: c.logTail(lines), server: s.logTail(lines) }),
       stop: () => (stopping ??= down()),
     };
