@@ -1,10 +1,26 @@
 /**
- * @edgebox/links: network paths for the bonding data plane. This part is the pure logic,
- * allocation-free on per-packet calls: per-link estimators (RTT + RTO per RFC 6298, windowed
- * min RTT, RFC 3550 jitter, loss from per-link sequence numbers, delivery rate), the link state
- * machine with hysteresis, the idle-link probe policy, token buckets and the schedulers
- * (aggregate, lowest-latency, redundant) with priority tiers, rate caps and data caps.
+ * @edgebox/links: network paths for the bonding data plane.
+ *
+ * Pure logic, allocation-free on per-packet calls: per-link estimators (RTT + RTO per RFC 6298,
+ * windowed min RTT, RFC 3550 jitter, loss from per-link sequence numbers, delivery rate), the
+ * link state machine with hysteresis, the idle-link probe policy, token buckets and the
+ * schedulers (aggregate, lowest-latency, redundant) with priority tiers, rate caps and data caps.
+ *
+ * I/O (Linux, CAP_NET_ADMIN): the TUN device (openTunDevice), UDP links bound to an uplink's
+ * source address (createUdpLink), the source policy routing that makes them leave by that
+ * uplink (installSourceRoute), and uplink discovery from netlink (createLinkDiscovery).
+ *
  * Policy: ../../docs/architecture.md "Data-plane rules"; what users need: issue 3.
+ *
+ * @example
+ * const discovery = createLinkDiscovery({ exclude: ['bond*'] });
+ * discovery.on('added', async ({ uplink }) => {
+ *   const link = await createUdpLink({ id: uplink.name, localAddress: uplink.addresses[0]!.address, remote: server,
+ *     table: 100 + uplink.index, gateway: uplink.gateway4, interface: uplink.name });
+ *   link.onMessage((data) => receive(link.id, data));
+ * });
+ * await discovery.start();
+ * const tun = await openTunDevice({ name: 'bond0', mtu: 1400, addresses: ['10.8.0.2/24'] });
  */
 export * from './errors.js';
 export * from './constants.js';

@@ -193,7 +193,12 @@ function sameAddress(a: string, b: string): boolean {
   return canonicalAddress(a) === canonicalAddress(b);
 }
 
-/** The canonical text of an IP address (IPv6 compressed and lower-case, as `ip` prints it). */
+/**
+ * The canonical text of an IP address (IPv6 compressed and lower-case, as `ip` prints it).
+ *
+ * @example
+ * canonicalAddress('FD00:0:0::0002'); // 'fd00::2'
+ */
 export function canonicalAddress(address: string): string {
   if (isIP(address) !== 6 || address.includes('%')) return address.toLowerCase();
   return new URL(`http://[${address}]/`).hostname.slice(1, -1);

@@ -19,11 +19,25 @@ describe('package entry', () => {
       'createWindowedFilter',
       'seqDiff32',
       'isU32',
+      'openTunDevice',
+      'closeAllTunDevices',
+      'createUdpLink',
+      'installSourceRoute',
+      'removeSourceRoute',
+      'listSourceRoutes',
+      'canonicalAddress',
+      'createLinkDiscovery',
+      'buildSnapshot',
+      'diffSnapshots',
+      'compileGlob',
+      'matchesAny',
     ] as const) {
       expect(typeof links[name]).toBe('function');
     }
     expect(links.RTT_ALPHA).toBe(1 / 8);
     expect(links.SCHEDULER_KINDS).toEqual(['aggregate', 'lowest-latency', 'redundant']);
+    expect([links.POLICY_ROUTE_PROTOCOL, links.POLICY_RULE_PRIORITY_MIN, links.POLICY_RULE_PRIORITY_MAX]).toEqual([235, 20000, 20999]);
+    expect([links.TUN_MAX_PACKET_BYTES, links.TUN_DEFAULT_READ_BATCH, links.DISCOVERY_DEBOUNCE_MS]).toEqual([65535, 64, 75]);
   });
 
   it('drives a link from estimators to state to scheduler (a failover on fake time)', () => {
