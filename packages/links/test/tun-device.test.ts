@@ -183,7 +183,7 @@ describe.runIf(root.ok)('TUN device in a namespace', () => {
   });
 
   describe('signals in a process holding a device', () => {
-    const startChild = async (name: string, mode: 'plain' | 'listener', extra?: 'spawn') => {
+    const startChild = async (name: string, mode: 'plain' | 'listener' | 'listener-after', extra?: 'spawn') => {
       const child = spawn(process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', CHILD, name, ns, mode, ...(extra ? [extra] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
@@ -211,13 +211,16 @@ describe.runIf(root.ok)('TUN device in a namespace', () => {
       }
     });
 
-    it('leaves SIGTERM to a listener the process installed before opening the device', async () => {
-      const name = `ebt${suffix}i`;
-      const { child, exited, output } = await startChild(name, 'listener');
+    it.each([
+      ['SIGTERM', 'before', 'i'],
+      ['SIGINT', 'after', 'j'],
+    ] as const)('leaves %s to a listener the process installed %s opening the device', async (signal, when, letter) => {
+      const name = `ebt${suffix}${letter}`;
+      const { child, exited, output } = await startChild(name, when === 'before' ? 'listener' : 'listener-after');
       try {
-        child.kill('SIGTERM');
+        child.kill(signal);
         const result = await withTimeout(exited, 5000);
-        expect(output()).toContain('{"graceful":"SIGTERM"}');
+        expect(output()).toContain(`{"graceful":"${signal}"}`);
         expect(result).toEqual({ code: 0, signal: null });
         expect(await linkExists(name)).toBe(false);
       } finally {
