@@ -7,10 +7,9 @@
 //
 // Prints a table and writes bench-results/vpn-peers.json at the repository root.
 import { parseArgs } from 'node:util';
-import { formatTable, writeBenchResults } from '@edgebox/bench';
+import { formatTable, runAlternating, writeBenchResults } from '@edgebox/bench';
 import { createLab, gc, rootStatus } from '@edgebox/netlab';
 import { firstLine, preparePeers } from '../src/measure.js';
-import { runAlternating } from '@edgebox/bench';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +41,8 @@ try {
     for (const t of peers.tunnels) console.log(`  ${t.peer}: ${t.clientIfname} ${t.clientTunAddress} -> ${t.serverTunAddress} (pids ${t.pids.client}, ${t.pids.server})`);
     const rows = await runAlternating(peers.contenders, runs);
     console.log(formatTable(rows));
+    // The spread tells whether the machine was quiet; the JSON keeps medians only.
+    for (const r of rows) if (r.samples.length > 1) console.log(`  ${r.name}: ${r.samples.map((v) => Number(v.toPrecision(4))).join(', ')}`);
     console.log(`wrote ${writeBenchResults('vpn-peers', rows)}`);
   } finally {
     await peers.stop();
