@@ -322,7 +322,9 @@ class LabImpl implements Lab {
       lines.push(`table inet ${NFT_TABLE} {`, '  chain postrouting {', '    type filter hook postrouting priority 0; policy accept;');
       for (const [dev, percent] of map) {
         // numgen gives 0..9999; dropping below percent*100 drops that share (0.01 % steps).
-        lines.push(`    oifname "${dev}" numgen random mod 10000 < ${Math.round(percent * 100)} counter drop`);
+        // 100 % is an unconditional drop: nft refuses `< 10000` as out of numgen's range.
+        const threshold = Math.round(percent * 100);
+        lines.push(threshold >= 10000 ? `    oifname "${dev}" counter drop` : `    oifname "${dev}" numgen random mod 10000 < ${threshold} counter drop`);
       }
       lines.push('  }', '}');
     }

@@ -82,6 +82,16 @@ describe.runIf(root.ok)('impairments', () => {
     expect(pingStats(clean.stdout).received).toBe(50);
   });
 
+  it('100 % loss drops everything (an unconditional rule: numgen cannot express < 10000)', async () => {
+    const l = lab!;
+    await l.setLoss('ab', 'a', 100);
+    const ping = await l.exec('a', 'ping', ['-q', '-c', '5', '-i', '0.05', '-W', '1', l.address('b', 'ab')], { check: false, timeoutMs: 20_000 });
+    expect(pingStats(ping.stdout).received).toBe(0);
+    await l.setLoss('ab', 0);
+    const clean = await l.exec('a', 'ping', ['-q', '-c', '3', '-i', '0.05', '-W', '1', l.address('b', 'ab')]);
+    expect(pingStats(clean.stdout).received).toBe(3);
+  });
+
   it('applies rate and loss from the spec at build time', async () => {
     const l2 = await createLab({
       nodes: { a: {}, b: {} },
