@@ -1,3 +1,5 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- ambient types for `epoll` (it ships none) must reach consumers that type-check links from source
+/// <reference path="./epoll-module.d.ts" />
 /**
  * A Linux TUN device for the data plane. tuntap-bridge creates the device (TUNSETIFF with
  * IFF_TUN | IFF_NO_PI, fd O_NONBLOCK); everything after that goes straight to the fd:
