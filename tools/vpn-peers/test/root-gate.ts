@@ -1,23 +1,11 @@
 // Root gate for the namespace tests: they run as root; without root they are skipped with
 // the reason locally, and fail with it in CI (CI=true), where root is expected.
-import { afterAll, beforeAll, it } from 'vitest';
-import { createLab, gc, rootStatus } from '@edgebox/netlab';
+import { afterAll, beforeAll } from 'vitest';
+import { createLab, gc } from '@edgebox/netlab';
+import { rootGate } from '@edgebox/netlab/testing';
 import type { Lab } from '@edgebox/netlab';
 
-export const root = rootStatus();
-
-/** Adds a visible skipped test (locally) or a failing test (CI) when not root. */
-export function reportNotRoot(): void {
-  if (root.ok) return;
-  if (process.env.CI === 'true') {
-    it('runs as root (required in CI)', () => {
-      throw new Error(`vpn-peers namespace tests cannot run: ${root.reason}`);
-    });
-  } else {
-    console.warn(`vpn-peers namespace tests skipped: ${root.reason}`);
-    it.skip(`skipped: ${root.reason}`, () => undefined);
-  }
-}
+export const { root, reportNotRoot } = rootGate('vpn-peers namespace');
 
 /** Underlay addresses of the two-node lab. */
 export const CLIENT_ADDRESS = '10.91.0.1';
