@@ -119,3 +119,39 @@ export const REORDER_WAIT_MIN_MS = 1;
 export const REORDER_WAIT_MAX_MS = 200;
 /** Jitter multiplier in the gap wait: rttSpread + 4·jitter. */
 export const REORDER_JITTER_FACTOR = 4;
+
+// -- the running app (service, timers, handshake driver) ----------------------------------------
+
+/** Default ops port of edgebox-bond (/metrics /health /ready /status). */
+export const BONDING_OPS_PORT = 9470;
+/** Default TUN device name. */
+export const TUN_NAME_DEFAULT = 'bond0';
+/** Default bound of a server's clients. */
+export const SERVER_MAX_CLIENTS_DEFAULT = 64;
+/** Path MTU assumed for a link when the TUN MTU is 'auto'. */
+export const LINK_MTU_DEFAULT = 1500;
+/** Period of the one coarse timer (reorder poll, probes, evaluations, handshakes). */
+export const TICK_MS = 5;
+/** Link health evaluation and delivery-rate refresh period. */
+export const EVALUATE_INTERVAL_MS = 100;
+/** Server: session table sweep period. */
+export const SWEEP_INTERVAL_MS = 1000;
+/** Client: first handshake retransmission; doubles per attempt up to HANDSHAKE_RETRY_MAX_MS. */
+export const HANDSHAKE_RETRY_MS = 250;
+/** Client: longest interval between handshake retransmissions. */
+export const HANDSHAKE_RETRY_MAX_MS = 2000;
+/** Client: one handshake attempt is abandoned (and a fresh Init built) after this long. */
+export const HANDSHAKE_ATTEMPT_MS = 10_000;
+/** Client: wait after a refused handshake (wrong key, untrusted certificate) before the next. */
+export const HANDSHAKE_REFUSED_BACKOFF_MS = 5000;
+/**
+ * Client: with a session but nothing authentic received on any link for this long, the server
+ * has probably lost the session (restart): handshake again.
+ */
+export const SESSION_SILENCE_REHANDSHAKE_MS = 5000;
+/** Sealed-datagram ring: slots handed to the kernel in turn (see send.ts). */
+export const SEND_RING_SLOTS = 2048;
+/** Socket buffers of the links (capped by net.core.[rw]mem_max). */
+export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+/** CLOSE reason: the sender is shutting down. */
+export const CLOSE_REASON_SHUTDOWN = 1;

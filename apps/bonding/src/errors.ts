@@ -12,6 +12,9 @@ export const BONDING_ERROR_CODES = [
   'BONDING_INVALID_ARGUMENT', // a caller error: bad option, field out of range, buffer too small
   'BONDING_TOO_LARGE', // a payload or packet over its limit (datagram size, slot size)
   'BONDING_MALFORMED', // an inner header or FEEDBACK payload that does not parse
+  'BONDING_CREDENTIALS', // a PSK, key, certificate or CA file that cannot be read or used
+  'BONDING_RELOAD_UNSUPPORTED', // a reload changing what only a restart can change (mode, tun, listen, links)
+  'BONDING_START', // the data plane could not start (TUN, sockets, routes, NAT)
 ] as const;
 
 /** One of BONDING_ERROR_CODES. */
@@ -78,4 +81,9 @@ export function tooLarge(field: string, value: number, max: number): BondingErro
 /** `<what>: <why>` */
 export function malformed(what: string, why: string, details: Record<string, unknown> = {}): BondingError {
   return new BondingError('BONDING_MALFORMED', `${what}: ${why}`, { details: { what, ...details } });
+}
+
+/** A credential (PSK file, key, certificate, CA) that cannot be read or used. */
+export function credentialsError(what: string, why: string, cause?: unknown): BondingError {
+  return new BondingError('BONDING_CREDENTIALS', `${what}: ${why}`, { cause, details: { what } });
 }

@@ -1,7 +1,11 @@
 /**
  * @edgebox/bonding: the multi-link bonding VPN (docs/protocols/bonding.md, issue 3).
  *
- * So far the data-plane core that needs no sockets and no root:
+ * The app (ARCHITECTURE.md rule 2): createBondingService() (service.ts) hosts the client or
+ * server data plane (client.ts / server.ts: send.ts, receive.ts, timers.ts, handshake.ts,
+ * nat.ts) with its config schema (config.ts), events and metrics; cli.ts is edgebox-bond.
+ *
+ * The data-plane core that needs no sockets and no root:
  * - constants.ts     type numbers, sizes, rekey limits, reorder defaults
  * - inner-header.ts  the 24-byte encrypted inner header (§3)
  * - feedback.ts      FEEDBACK payloads (§5)
@@ -80,3 +84,24 @@ export {
   type IpFamily,
   type LinkPathMtu,
 } from './mtu.js';
+export {
+  createBondingService,
+  type BondingEvents,
+  type BondingStatus,
+  type BondingPeerStatus,
+  type BondingLinkStatus,
+  type BondingServiceInit,
+} from './service.js';
+export {
+  BondingConfigSchema,
+  parseHostPort,
+  parseCidr,
+  decodePsk,
+  type BondingConfig,
+  type BondingConfigInput,
+  type BondingLinkConfig,
+  type BondingServerClientConfig,
+} from './config.js';
+export { runBondCli, formatLinkTable, BOND_USAGE, type BondIo } from './cli.js';
+export { natRuleset, subnetOf, NAT_TABLE, type NatInit, type NatHandle } from './nat.js';
+export { loadPsk } from './handshake.js';

@@ -1,0 +1,323 @@
+/**
+ * The server's data plane: one UDP socket (bound to the listen address: replies leave from
+ * the address clients connected to), one TUN device, many clients.
+ *
+ *   handshake   one responder for all clients (handshake.ts); a completed handshake names a
+ *               configured client (PSK name or certificate subject) and installs a session in
+ *               the session table: a new client gets a Peer (its links appear as datagrams
+ *               arrive on them), a known one a rekey (the previous session opens for 10 s)
+ *   receive     the receiver index finds the session; each link's endpoint is what its last
+ *               authentic datagram came from (roaming, never on an unauthenticated packet)
+ *   send        TUN packets are routed by destination IPv4 address to the client whose
+ *               tunAddress it is, then scheduled over that client's links (downstream bonding)
+ *   timers      the session table sweep (idle clients, grace periods, lifetimes) each second
+ */
+import { createUdpLink, openTunDevice } from '@edgebox/links';
+import type { LinkTransition, TunDevice, UdpEndpoint, UdpLink } from '@edgebox/links';
+import type { HandshakeResponder, HandshakeResult } from '@edgebox/crypto';
+import { isIP } from 'node:net';
+import type { BondingConfig } from './config.js';
+import { parseCidr, parseHostPort } from './config.js';
+import { CLOSE_REASON_SHUTDOWN, LINK_MTU_DEFAULT, TYPE_CLOSE, REORDER_CAPACITY_DEFAULT, REORDER_WAIT_MIN_MS, SOCKET_BUFFER_BYTES, SWEEP_INTERVAL_MS } from './constants.js';
+import { BondingError } from './errors.js';
+import type { FeedbackReport } from './feedback.js';
+import { createServerResponder, serverClientOf } from './handshake.js';
+import type { ServerClient } from './handshake.js';
+import { tunMtuFor } from './mtu.js';
+import { enableNat } from './nat.js';
+import type { NatHandle } from './nat.js';
+import { Peer, PeerLink } from './peer.js';
+import { createPlaneBuffers, createPlaneCounters } from './plane.js';
+import type { Plane, PlaneCounters, PlaneHooks, SendRing } from './plane.js';
+import { onDatagram } from './receive.js';
+import { onTunPackets, transmit } from './send.js';
+import { createSession } from './session.js';
+import type { BondingSession } from './session.js';
+import { clientKeyOf, createSessionTable } from './session-table.js';
+import type { SessionTable } from './session-table.js';
+import { startTicker } from './timers.js';
+
+/** The running server plane. */
+export interface ServerPlane extends Plane {
+  readonly table: SessionTable<Peer>;
+  readonly listen: UdpEndpoint;
+  /** Connected clients by key (psk:name or cert:fingerprint). */
+  readonly clients: ReadonlyMap<string, Peer>;
+  /** Links whose endpoint changed (roaming). */
+  readonly roams: number;
+  readonly nat: NatHandle | null;
+  /** Swap the configured clients (reload): removed or re-addressed clients are disconnected. */
+  applyReload(config: BondingConfig, clients: readonly ServerClient[]): void;
+  stop(): Promise<void>;
+}
+
+/** Options of startServerPlane(). */
+export interface ServerPlaneInit {
+  config: BondingConfig;
+  clients: readonly ServerClient[];
+  hooks: PlaneHooks;
+  warn(message: string, error: unknown): void;
+}
+
+/**
+ * Start a server: socket, TUN, NAT when enabled, ticker. Rejects with BONDING_START when the
+ * socket or the TUN cannot be opened (what was opened is closed again).
+ *
+ * @example
+ * const plane = await startServerPlane({ config, clients: await loadServerClients(config), hooks, warn });
+ * plane.clients.size; // connected clients
+ */
+export async function startServerPlane(init: ServerPlaneInit): Promise<ServerPlane> {
+  const plane = new ServerPlaneImpl(init);
+  try {
+    await plane.open();
+  } catch (error) {
+    await plane.stop();
+    throw error;
+  }
+  return plane;
+}
+
+const CLOSE_PAYLOAD = Uint8Array.of(0, CLOSE_REASON_SHUTDOWN);
+
+/** IPv4 text → u32 (the route key). */
+function ipv4ToU32(address: string): number {
+  const p = address.split('.').map(Number);
+  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
+
+class ServerPlaneImpl implements ServerPlane {
+  readonly mode = 'server' as const;
+  tun!: TunDevice;
+  readonly tunMtu: number;
+  readonly ring: SendRing;
+  readonly pickOut: Int32Array;
+  readonly report: FeedbackReport;
+  readonly feedbackPayload: Uint8Array;
+  readonly counters: PlaneCounters = createPlaneCounters();
+  socket: UdpLink | null = null;
+  hitPeer: Peer | null = null;
+  readonly table: SessionTable<Peer>;
+  readonly listen: UdpEndpoint;
+  readonly clients = new Map<string, Peer>();
+  roams = 0;
+  nat: NatHandle | null = null;
+  private readonly routes = new Map<number, Peer>();
+  private configured: readonly ServerClient[];
+  private responder: HandshakeResponder | null = null;
+  private stopTicker: (() => void) | null = null;
+  private nextSweepMs = 0;
+  private stopped = false;
+  private config: BondingConfig;
+
+  constructor(private readonly init: ServerPlaneInit) {
+    this.config = init.config;
+    this.configured = init.clients;
+    const hp = parseHostPort(init.config.server!.listen)!;
+    this.listen = { address: hp.host, port: hp.port };
+    this.tunMtu = init.config.tun.mtu === 'auto' ? tunMtuFor([{ mtu: LINK_MTU_DEFAULT, family: isIP(hp.host) === 6 ? 6 : 4 }]) : init.config.tun.mtu;
+    const b = createPlaneBuffers(this.tunMtu);
+    this.ring = b.ring;
+    this.pickOut = b.pickOut;
+    this.report = b.report;
+    this.feedbackPayload = b.feedbackPayload;
+    this.table = createSessionTable<Peer>({ maxClients: init.config.server!.maxClients });
+  }
+
+  async open(): Promise<void> {
+    const config = this.config;
+    this.responder = await createServerResponder(config, () => this.configured);
+    try {
+      this.socket = await createUdpLink({
+        id: 'listen',
+        localAddress: this.listen.address,
+        localPort: this.listen.port,
+        receiveBufferBytes: 2 * SOCKET_BUFFER_BYTES,
+        sendBufferBytes: 2 * SOCKET_BUFFER_BYTES,
+      });
+    } catch (cause) {
+      throw new BondingError('BONDING_START', `listen ${config.server!.listen} failed: ${(cause as Error).message}`, { cause });
+    }
+    const cidr = parseCidr(config.tun.address)!;
+    try {
+      this.tun = await openTunDevice({ name: config.tun.name, mtu: this.tunMtu, addresses: [`${cidr.address}/${cidr.prefix}`], ...(config.tun.netns === undefined ? {} : { netns: config.tun.netns }) });
+    } catch (cause) {
+      throw new BondingError('BONDING_START', `tun ${config.tun.name} cannot be opened: ${(cause as Error).message}`, { cause });
+    }
+    const nat = config.server!.nat;
+    if (nat.enabled) this.nat = await enableNat({ tunName: config.tun.name, tunCidr: config.tun.address, outInterface: nat.outInterface, netns: config.tun.netns });
+    this.socket.onMessage((data, from) => onDatagram(this, data, from, performance.now()));
+    this.tun.onPackets((packets, lengths, count) => onTunPackets(this, packets, lengths, count));
+    this.tun.onError((error) => this.init.warn(`tun ${this.tun.name} failed`, error));
+    this.stopTicker = startTicker(this);
+  }
+
+  // -- Plane ------------------------------------------------------------------------------------
+
+  resolve(index: number): BondingSession | undefined {
+    const hit = this.table.lookup(index);
+    if (hit === undefined) return undefined;
+    this.hitPeer = hit.client.context!;
+    return hit.session;
+  }
+
+  route(packet: Uint8Array): Peer | undefined {
+    if (packet[0]! >> 4 !== 4 || packet.length < 20) return undefined;
+    return this.routes.get(((packet[16]! << 24) | (packet[17]! << 16) | (packet[18]! << 8) | packet[19]!) >>> 0);
+  }
+
+  linkFor(peer: Peer, linkId: number, nowMs: number): PeerLink | undefined {
+    const link = peer.byLinkId[linkId];
+    if (link !== undefined) return link;
+    // cold: a client link seen for the first time
+    const fresh = new PeerLink({
+      name: `link${linkId}`,
+      linkId,
+      nowMs,
+      downAfterMs: this.config.server!.linkDownAfterMs,
+      onTransition: (l: PeerLink, t: LinkTransition) => this.init.hooks.linkState(peer, l, t),
+    });
+    peer.addLink(fresh);
+    return fresh;
+  }
+
+  onAuthentic(_peer: Peer, _session: BondingSession, link: PeerLink, from: UdpEndpoint): void {
+    if (link.port !== from.port || link.address !== from.address) {
+      if (link.port !== 0) this.roams++;
+      link.address = from.address;
+      link.port = from.port;
+    }
+  }
+
+  onHandshake(data: Uint8Array, from: UdpEndpoint, nowMs: number): void {
+    this.counters.handshakeMessages++;
+    const responder = this.responder;
+    const socket = this.socket;
+    if (responder === null || socket === null) return;
+    const address = `${from.address}:${from.port}`; // cold: handshakes only
+    let step;
+    try {
+      step = responder.receive(data, { peerAddress: address });
+    } catch (error) {
+      this.counters.handshakeRefused++;
+      this.init.hooks.handshakeFailed(address, (error as { code?: string }).code ?? 'ERROR', (error as Error).message);
+      return;
+    }
+    if (step.send !== undefined) socket.sendTo(step.send, 0, step.send.length, from.port, from.address);
+    if (step.result !== undefined) this.install(step.result, address, nowMs);
+  }
+
+  private install(result: HandshakeResult, address: string, nowMs: number): void {
+    const configured = serverClientOf(result.peer, this.configured);
+    if (configured === undefined) {
+      result.destroy();
+      this.counters.handshakeRefused++;
+      this.init.hooks.handshakeFailed(address, 'BONDING_UNKNOWN_CLIENT', 'the handshake named no configured client');
+      return;
+    }
+    const session = createSession(result, { nowMs });
+    const key = clientKeyOf(session.peer);
+    const outcome = this.table.install(key, session, nowMs);
+    if (outcome === 'full' || outcome === 'collision') {
+      session.destroy();
+      this.counters.handshakeRefused++;
+      this.init.hooks.handshakeFailed(address, outcome === 'full' ? 'BONDING_SERVER_FULL' : 'BONDING_INDEX_COLLISION', `session not installed: ${outcome}`);
+      return;
+    }
+    const entry = this.table.client(key)!;
+    this.counters.sessionsEstablished++;
+    if (outcome === 'replaced' && entry.context !== undefined) {
+      const peer = entry.context;
+      peer.sealer = session;
+      peer.checkSeqJump = true; // a rekey keeps the data sequence; a restarted client does not
+      this.counters.rekeys++;
+      this.init.hooks.session(peer, 'rekeyed', `${session.aead} from ${address}`);
+      return;
+    }
+    const peer: Peer = new Peer({
+      name: configured.config.name,
+      tunAddress: configured.config.tunAddress,
+      scheduler: 'aggregate',
+      reorderCapacity: REORDER_CAPACITY_DEFAULT,
+      slotBytes: this.tunMtu,
+      minWaitMs: REORDER_WAIT_MIN_MS,
+      deliver: (packet) => {
+        // one closure per client (cold); runs per delivered packet
+        if (this.tun.write(packet)) {
+          peer.counters.rxPackets++;
+          peer.counters.rxBytes += packet.length;
+        } else peer.counters.tunDropped++;
+      },
+    });
+    peer.sealer = session;
+    peer.establishedAtMs = nowMs;
+    peer.lastAuthMs = nowMs;
+    entry.context = peer;
+    this.clients.set(key, peer);
+    this.routes.set(ipv4ToU32(configured.config.tunAddress), peer);
+    this.init.hooks.session(peer, 'established', `${session.aead} from ${address}`);
+  }
+
+  onClose(peer: Peer): void {
+    for (const [key, p] of this.clients) {
+      if (p !== peer) continue;
+      this.table.remove(key);
+      this.forget(key, p, 'closed', 'the client closed the session');
+      return;
+    }
+  }
+
+  private forget(key: string, peer: Peer, event: 'closed' | 'expired', why: string): void {
+    this.clients.delete(key);
+    const route = ipv4ToU32(peer.tunAddress);
+    if (this.routes.get(route) === peer) this.routes.delete(route);
+    peer.sealer = null;
+    peer.reorder.flush();
+    this.init.hooks.session(peer, event, why);
+  }
+
+  peers(): Iterable<Peer> {
+    return this.clients.values();
+  }
+
+  onTick(nowMs: number): void {
+    if (nowMs < this.nextSweepMs || this.stopped) return;
+    this.nextSweepMs = nowMs + SWEEP_INTERVAL_MS;
+    this.table.sweep(nowMs);
+    for (const [key, peer] of this.clients) {
+      const entry = this.table.client(key);
+      if (entry === undefined) this.forget(key, peer, 'expired', 'idle or past its lifetime');
+      else peer.sealer = entry.current;
+    }
+  }
+
+  applyReload(config: BondingConfig, clients: readonly ServerClient[]): void {
+    this.config = config;
+    this.configured = clients;
+    for (const [key, peer] of [...this.clients]) {
+      const still = clients.find((c) => c.config.name === peer.name);
+      if (still === undefined || still.config.tunAddress !== peer.tunAddress || (key.startsWith('psk:') && still.psk === undefined)) {
+        this.table.remove(key);
+        this.forget(key, peer, 'closed', 'removed or changed by a reload');
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopTicker?.();
+    const now = performance.now();
+    for (const [key, peer] of [...this.clients]) {
+      const session = peer.sealer;
+      if (session !== null) for (const link of peer.links) transmit(this, peer, session, link, TYPE_CLOSE, 0, CLOSE_PAYLOAD, now);
+      this.forget(key, peer, 'closed', 'server stopping');
+    }
+    this.table.clear();
+    this.responder?.destroy();
+    await this.socket?.close();
+    this.tun?.close();
+    await this.nat?.remove();
+    this.nat = null;
+  }
+}

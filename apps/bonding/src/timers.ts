@@ -1,0 +1,100 @@
+/**
+ * One coarse tick (TICK_MS) drives every timed event of the data plane; nothing else in the
+ * app arms a timer. Per peer, each event is one function named for it:
+ *
+ *   onReorderDue     the reorder buffer's oldest held packet waited maxWait: skip the gap
+ *   onEvaluate       every EVALUATE_INTERVAL_MS: rates closed, link health evaluated (state
+ *                    machine with hysteresis), reorder wait re-derived from the links
+ *   onFeedbackDue    every EVALUATE_INTERVAL_MS (= FEEDBACK_INTERVAL_MS): FEEDBACK on each link
+ *   onProbeDue       a link idle for the probe interval gets a PROBE (links' probe policy)
+ *
+ * then the plane's own work (client: handshake retransmission, rekey, session expiry; server:
+ * the session table sweep) in plane.onTick().
+ *
+ * The tick costs O(peers × links) arithmetic; timers never allocate except on a transition.
+ */
+import { isUsableState } from '@edgebox/links';
+import { EVALUATE_INTERVAL_MS, TICK_MS } from './constants.js';
+import type { Peer, PeerLink } from './peer.js';
+import type { Plane } from './plane.js';
+import { reorderWaitMs } from './reorder.js';
+import { sendFeedback, sendProbe } from './send.js';
+
+/**
+ * Run the tick of `plane` now (what the interval timer calls).
+ *
+ * @example const timer = setInterval(() => onTick(plane, performance.now()), TICK_MS);
+ */
+export function onTick(plane: Plane, nowMs: number): void {
+  for (const peer of plane.peers()) tickPeer(plane, peer, nowMs);
+  plane.onTick(nowMs);
+}
+
+/** Start the coarse timer; returns the function that stops it. */
+export function startTicker(plane: Plane, tickMs = TICK_MS): () => void {
+  const timer = setInterval(() => onTick(plane, performance.now()), tickMs);
+  timer.unref?.();
+  return () => clearInterval(timer);
+}
+
+function tickPeer(plane: Plane, peer: Peer, nowMs: number): void {
+  if (peer.reorder.held > 0 && nowMs >= peer.reorder.nextDeadlineMs()) onReorderDue(peer, nowMs);
+  const session = peer.sealer;
+  if (session === null) return;
+  if (nowMs >= peer.nextEvaluateMs) {
+    peer.nextEvaluateMs = nowMs + EVALUATE_INTERVAL_MS;
+    onEvaluate(peer, nowMs);
+    onFeedbackDue(plane, peer, nowMs);
+  }
+  const links = peer.links;
+  for (let i = 0; i < links.length; i++) {
+    const link = links[i]!;
+    if (link.probes.due(link.state, nowMs)) onProbeDue(plane, peer, link, nowMs);
+  }
+}
+
+/** Deliver what waited long enough (gaps before it are skipped). */
+export function onReorderDue(peer: Peer, nowMs: number): void {
+  peer.reorder.poll(nowMs);
+}
+
+/**
+ * Close the rate intervals, evaluate each link's health, and derive the reorder wait from
+ * the usable links: clamp(rttSpread + 4·jitter, min, 200 ms), rttSpread = (slowest − fastest
+ * SRTT) / 2 (bonding.md §4).
+ */
+export function onEvaluate(peer: Peer, nowMs: number): void {
+  const links = peer.links;
+  let minRtt = Infinity;
+  let maxRtt = 0;
+  let maxJitter = 0;
+  for (let i = 0; i < links.length; i++) {
+    const link = links[i]!;
+    link.rxRate.tick(nowMs);
+    link.txRate.tick(nowMs);
+    const h = link.health;
+    h.lastReceiveMs = link.lastReceiveMs;
+    h.lossRatio = link.loss.lossRatio;
+    h.srttMs = link.rtt.srttMs;
+    h.baselineRttMs = link.rtt.minRttMs;
+    link.state = link.machine.evaluate(h, nowMs);
+    if (isUsableState(link.state) && link.rtt.sampleCount > 0) {
+      const srtt = link.rtt.srttMs;
+      if (srtt < minRtt) minRtt = srtt;
+      if (srtt > maxRtt) maxRtt = srtt;
+      if (link.jitter.jitterMs > maxJitter) maxJitter = link.jitter.jitterMs;
+    }
+  }
+  const wait = peer.fixedWaitMs ?? reorderWaitMs(minRtt === Infinity ? 0 : (maxRtt - minRtt) / 2, maxJitter);
+  peer.reorder.maxWaitMs = wait < peer.minWaitMs ? peer.minWaitMs : wait;
+}
+
+/** Report what we received on each link (bonding.md §5). */
+export function onFeedbackDue(plane: Plane, peer: Peer, nowMs: number): void {
+  sendFeedback(plane, peer, nowMs);
+}
+
+/** An idle (or down) link's probe is due. */
+export function onProbeDue(plane: Plane, peer: Peer, link: PeerLink, nowMs: number): void {
+  sendProbe(plane, peer, peer.sealer!, link, nowMs);
+}
