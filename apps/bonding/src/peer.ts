@@ -208,6 +208,9 @@ export class Peer {
   lastAuthMs = -1;
   establishedAtMs = -1;
   nextEvaluateMs = 0;
+  /** Reorder `late` count at the last evaluation, and the wait learned from late arrivals. */
+  lateSeen = 0;
+  learnedWaitMs = 0;
   readonly counters: PeerCounters = { txPackets: 0, txBytes: 0, rxPackets: 0, rxBytes: 0, noLink: 0, noSession: 0, sealRefused: 0, malformed: 0, tunDropped: 0 };
 
   constructor(init: PeerInit) {

@@ -14,7 +14,10 @@
  * The tick costs O(peers × links) arithmetic; timers never allocate except on a transition.
  */
 import { isUsableState } from '@edgebox/links';
-import { EVALUATE_INTERVAL_MS, TICK_MS } from './constants.js';
+import { EVALUATE_INTERVAL_MS, REORDER_WAIT_MAX_MS, TICK_MS } from './constants.js';
+
+/** Per evaluation without late arrivals, the learned wait shrinks by this factor (halves in ~1.4 s). */
+const LEARNED_WAIT_DECAY = 0.95;
 import type { Peer, PeerLink } from './peer.js';
 import type { Plane } from './plane.js';
 import { reorderWaitMs } from './reorder.js';
@@ -61,7 +64,10 @@ export function onReorderDue(peer: Peer, nowMs: number): void {
 /**
  * Close the rate intervals, evaluate each link's health, and derive the reorder wait from
  * the usable links: clamp(rttSpread + 4·jitter, min, 200 ms), rttSpread = (slowest − fastest
- * SRTT) / 2 (bonding.md §4).
+ * SRTT) / 2 (bonding.md §4). Smoothed RTTs lag queues that fill and drain (a shaped uplink's
+ * queue adds tens of ms in bursts), so the wait also learns from the buffer itself: packets
+ * that arrived after their gap was skipped (`late`) in the last interval double the wait
+ * (up to 200 ms); without them the learned part decays by 5% per interval.
  */
 export function onEvaluate(peer: Peer, nowMs: number): void {
   const links = peer.links;
@@ -85,7 +91,12 @@ export function onEvaluate(peer: Peer, nowMs: number): void {
       if (link.jitter.jitterMs > maxJitter) maxJitter = link.jitter.jitterMs;
     }
   }
-  const wait = peer.fixedWaitMs ?? reorderWaitMs(minRtt === Infinity ? 0 : (maxRtt - minRtt) / 2, maxJitter);
+  const late = peer.reorder.counters.late;
+  const learned = late > peer.lateSeen ? Math.min(REORDER_WAIT_MAX_MS, Math.max(2 * peer.reorder.maxWaitMs, 2)) : peer.learnedWaitMs * LEARNED_WAIT_DECAY;
+  peer.lateSeen = late;
+  peer.learnedWaitMs = learned;
+  const derived = reorderWaitMs(minRtt === Infinity ? 0 : (maxRtt - minRtt) / 2, maxJitter);
+  const wait = peer.fixedWaitMs ?? (derived > learned ? derived : learned);
   peer.reorder.maxWaitMs = wait < peer.minWaitMs ? peer.minWaitMs : wait;
 }
 
