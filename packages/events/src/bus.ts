@@ -180,7 +180,7 @@ export function createEventBus<E extends EventV1 = EventV1>(init: EventBusInit =
   function since(cursor: string): Replay<E> {
     const parsed = parseCursor(cursor);
     if (parsed === undefined || (parsed.epoch !== undefined && parsed.epoch !== epoch)) {
-      return { entries: history.toArray(), complete: lastSeq === 0 };
+      return { entries: history.toArray(), complete: false };
     }
     const { seq } = parsed;
     if (seq >= lastSeq) return { entries: [], complete: true };

@@ -519,7 +519,15 @@ export function filterFromQuery(query: QueryInput, options: FilterQueryOptions =
   } else {
     for (const [k, v] of Object.entries(query)) {
       if (v === undefined) continue;
-      for (const item of typeof v === 'string' ? [v] : v) entries.push([k, item]);
+      const items: readonly unknown[] = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [v];
+      for (const item of items) {
+        if (typeof item !== 'string') {
+          throw new EventsError('EVENTS_FILTER_SYNTAX', `query parameter ${describeValue(k)} ${describeValue(item)} is invalid: expected a string`, {
+            details: { field: k, expected: 'a string' },
+          });
+        }
+        entries.push([k, item]);
+      }
     }
   }
   const globs: Partial<Record<keyof FilterSpec, string[]>> = {};
