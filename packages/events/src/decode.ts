@@ -61,6 +61,7 @@ export function createJsonLinesDecoder<T = unknown>(init: JsonLinesDecoderInit<T
   let held = 0;
   let skipping = false;
   let line = 1; // number of the line being accumulated
+  let highSurrogate = '';
   const stats: JsonLinesStats = { lines: 0, values: 0, errors: 0, skippedBytes: 0 };
 
   function tooLong(bytes: number, out: JsonLineResult<T>[]): void {
@@ -140,7 +141,20 @@ export function createJsonLinesDecoder<T = unknown>(init: JsonLinesDecoderInit<T
       return held;
     },
     push(chunk: string | Uint8Array): JsonLineResult<T>[] {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      let buf: Buffer;
+      if (typeof chunk === 'string') {
+        // A string chunk may end inside a surrogate pair: hold the high half for the next one.
+        let str = highSurrogate + chunk;
+        highSurrogate = '';
+        const last = str.charCodeAt(str.length - 1);
+        if (last >= 0xd800 && last <= 0xdbff) {
+          highSurrogate = str.slice(-1);
+          str = str.slice(0, -1);
+        }
+        buf = Buffer.from(str, 'utf8');
+      } else {
+        buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      }
       const out: JsonLineResult<T>[] = [];
       let start = 0;
       for (;;) {
@@ -169,7 +183,8 @@ export function createJsonLinesDecoder<T = unknown>(init: JsonLinesDecoderInit<T
       return out;
     },
     end(): JsonLineResult<T>[] {
-      const out: JsonLineResult<T>[] = [];
+      const out: JsonLineResult<T>[] = highSurrogate === '' ? [] : this.push('');
+      highSurrogate = '';
       if (held > 0) {
         completeLine(Buffer.alloc(0), out);
       } else if (skipping) {
