@@ -30,6 +30,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Tunnel addresses. */
 export const BOND_SERVER_TUN = '10.99.0.1';
 export const BOND_CLIENT_TUN = '10.99.0.2';
+/** Tunnel address of the server's `site-r` client (redundant downstream). */
+export const BOND_REDUNDANT_TUN = '10.99.0.3';
 export const BOND_LISTEN = '10.71.0.1';
 export const BOND_PORT = 51820;
 /** A cold tsx start on a loaded 2-core box. */
@@ -48,7 +50,8 @@ export interface BondClientOptions {
   scheduler?: 'aggregate' | 'lowest-latency' | 'redundant';
   /** Base64 PSK the client uses (default: the one the server knows). */
   psk?: string;
-  name?: string;
+  /** Client name (site-a, default; site-r has a redundant downstream) and its tunnel address. */
+  name?: 'site-a' | 'site-r';
 }
 
 /** A running bonding lab. */
@@ -57,14 +60,21 @@ export interface BondLab {
   readonly links: number;
   readonly psk: string;
   /** Start the server; resolves once it logs that it runs. */
-  startServer(): Promise<EventLog>;
-  /** Start a client; resolves once it runs (wait for the session with waitEstablished). */
-  startClient(options?: BondClientOptions): Promise<EventLog>;
-  /** Resolves with the `session established` line of `log`. */
-  waitEstablished(log: EventLog, timeoutMs?: number): Promise<PeerEvent>;
+  startServer(): Promise<BondProcess>;
+  /** Start a client (wait for the session with waitEstablished). */
+  startClient(options?: BondClientOptions): Promise<BondProcess>;
+  /** Resolves with the `session established` line of `proc`. */
+  waitEstablished(proc: BondProcess, timeoutMs?: number): Promise<PeerEvent>;
   /** `edgebox-bond status --json` inside `node`, parsed. */
   status(node: 'client' | 'server'): Promise<BondStatusJson>;
   destroy(): Promise<void>;
+}
+
+/** An edgebox-bond process in the lab. */
+export interface BondProcess {
+  readonly log: EventLog;
+  /** SIGTERM, then wait for the exit (SIGKILL after 10 s). */
+  stop(): Promise<void>;
 }
 
 /** The parts of the status JSON the tests read. */
@@ -83,12 +93,13 @@ const uplink = (k: number): string => `up${k}`;
  * @example
  * const bond = await createBondLab({ links: 3, rateMbit: 100 });
  * const server = await bond.startServer();
- * const client = bond.startClient();
+ * const client = await bond.startClient();
  * await bond.waitEstablished(client);
  */
 export async function createBondLab(options: BondLabOptions = {}): Promise<BondLab> {
   const links = options.links ?? 3;
   const spec: LabSpec = {
+    routes: [],
     nodes: { client: { sysctls: { 'net.ipv4.conf.all.rp_filter': 0 } }, server: { sysctls: { 'net.ipv4.conf.all.rp_filter': 0 } } },
     links: Array.from({ length: links }, (_, i) => ({
       name: uplink(i + 1),
@@ -105,14 +116,36 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
   const serverConfig = {
     mode: 'server',
     tun: { name: 'bond0', address: `${BOND_SERVER_TUN}/24` },
-    server: { listen: `${BOND_LISTEN}:${BOND_PORT}`, clients: [{ name: 'site-a', psk, tunAddress: BOND_CLIENT_TUN }] },
+    server: {
+      listen: `${BOND_LISTEN}:${BOND_PORT}`,
+      clients: [
+        { name: 'site-a', psk, tunAddress: BOND_CLIENT_TUN },
+        // the same PSK under another name: a client whose downstream is redundant too
+        { name: 'site-r', psk, tunAddress: BOND_REDUNDANT_TUN, scheduler: 'redundant' },
+      ],
+    },
     ops: { port: 9470 },
   };
   const serverFile = join(dir, 'server.json');
   await writeFile(serverFile, JSON.stringify(serverConfig, null, 2), { mode: 0o600 });
 
-  const spawn = (node: string, args: string[]): EventLog =>
-    collectEvents(lab.spawn(node, process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', BOND_MAIN, ...args], { cwd: REPO_ROOT }));
+  const spawn = (node: string, args: string[]): BondProcess => {
+    const child = lab.spawn(node, process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', BOND_MAIN, ...args], { cwd: REPO_ROOT });
+    const log = collectEvents(child);
+    return {
+      log,
+      async stop() {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        try {
+          await log.exited(10_000);
+        } catch {
+          child.kill('SIGKILL');
+          await log.exited(5000);
+        }
+      },
+    };
+  };
 
   let clients = 0;
   return {
@@ -120,16 +153,16 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
     links,
     psk,
     async startServer() {
-      const log = spawn('server', ['server', '--config', serverFile]);
-      await log.waitFor((e) => typeof e.msg === 'string' && e.msg.startsWith('edgebox-bond server running'), BOND_START_MS, 'server running');
-      return log;
+      const proc = spawn('server', ['server', '--config', serverFile]);
+      await proc.log.waitFor((e) => typeof e.msg === 'string' && e.msg.startsWith('edgebox-bond server running'), BOND_START_MS, 'server running');
+      return proc;
     },
     async startClient(o = {}) {
       const file = join(dir, `client-${clients++}.json`);
       const config = {
         mode: 'client',
         identity: { psk: o.psk ?? psk },
-        tun: { name: 'bond0', address: `${BOND_CLIENT_TUN}/24` },
+        tun: { name: 'bond0', address: `${o.name === 'site-r' ? BOND_REDUNDANT_TUN : BOND_CLIENT_TUN}/24` },
         client: {
           name: o.name ?? 'site-a',
           server: `${BOND_LISTEN}:${BOND_PORT}`,
@@ -141,8 +174,8 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
       await writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
       return spawn('client', ['client', '--config', file]);
     },
-    waitEstablished(log, timeoutMs = BOND_START_MS) {
-      return log.waitFor((e) => e.msg === 'session' && e.event === 'established', timeoutMs, 'session established');
+    waitEstablished(proc, timeoutMs = BOND_START_MS) {
+      return proc.log.waitFor((e) => e.msg === 'session' && e.event === 'established', timeoutMs, 'session established');
     },
     async status(node) {
       const res = await lab.exec(node, process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', BOND_MAIN, 'status', '--json', '--url', 'http://127.0.0.1:9470'], { timeoutMs: BOND_START_MS });

@@ -13,7 +13,7 @@
  *            (needsRekey: count or age), a new handshake after SESSION_SILENCE_REHANDSHAKE_MS
  *            without an authentic datagram (the server lost the session), expiry
  */
-import { createUdpLink, openTunDevice, POLICY_RULE_PRIORITY_MIN } from '@edgebox/links';
+import { createUdpLink, installSourceRoute, openTunDevice, POLICY_RULE_PRIORITY_MIN } from '@edgebox/links';
 import type { LinkTransition, TunDevice, UdpEndpoint } from '@edgebox/links';
 import type { HandshakeCertificateCredentials, HandshakePskCredentials } from '@edgebox/crypto';
 import { isIP } from 'node:net';
@@ -24,6 +24,7 @@ import {
   HANDSHAKE_REFUSED_BACKOFF_MS,
   LINK_MTU_DEFAULT,
   REKEY_GRACE_MS,
+  ROUTE_REPAIR_INTERVAL_MS,
   SESSION_SILENCE_REHANDSHAKE_MS,
   SOCKET_BUFFER_BYTES,
   TYPE_CLOSE,
@@ -113,10 +114,14 @@ class ClientPlaneImpl implements ClientPlane {
   private previous: BondingSession | null = null;
   private previousUntilMs = 0;
   private attempt: HandshakeAttempt | null = null;
+  private lastError: { code: string; message: string } | null = null;
   private nextAttemptMs = 0;
   private stopTicker: (() => void) | null = null;
   private stopped = false;
   private readonly peerList: Peer[];
+  private nextRouteCheckMs = 0;
+  private readonly sendErrorsSeen = new Map<PeerLink, number>();
+  private readonly repairing = new Set<PeerLink>();
   private readonly config: BondingConfig;
 
   constructor(private readonly init: ClientPlaneInit) {
@@ -237,13 +242,10 @@ class ClientPlaneImpl implements ClientPlane {
     } catch (error) {
       this.counters.handshakeRefused++;
       const code = (error as { code?: string }).code ?? 'ERROR';
-      const fatal = (error as { details?: { fatal?: boolean } }).details?.fatal === true;
-      if (fatal) {
-        this.lastHandshakeError = `${code}: ${(error as Error).message}`;
-        this.handshakeState = 'refused';
-        this.abandon(nowMs + HANDSHAKE_REFUSED_BACKOFF_MS);
-        this.init.hooks.handshakeFailed(`${this.server.address}:${this.server.port}`, code, (error as Error).message);
-      }
+      // Kept for the attempt's end: a Response that does not authenticate (wrong PSK) is not
+      // fatal (a forger must not be able to abort the handshake), so it only shows there.
+      this.lastError = { code, message: (error as Error).message };
+      if ((error as { details?: { fatal?: boolean } }).details?.fatal === true) this.refuse(nowMs);
       return;
     }
     if (step.send !== undefined) this.sendHandshake(step.send, attempt);
@@ -267,6 +269,7 @@ class ClientPlaneImpl implements ClientPlane {
 
   onTick(nowMs: number): void {
     if (this.stopped) return;
+    this.repairRoutes(nowMs);
     if (this.previous !== null && nowMs >= this.previousUntilMs) {
       this.previous.destroy();
       this.previous = null;
@@ -282,8 +285,11 @@ class ClientPlaneImpl implements ClientPlane {
     const attempt = this.attempt;
     if (attempt !== null) {
       if (attempt.expired(nowMs)) {
-        if (this.lastHandshakeError === null || this.handshakeState !== 'refused') this.lastHandshakeError = 'no answer from the server';
-        this.abandon(nowMs);
+        if (this.lastError !== null) this.refuse(nowMs);
+        else {
+          this.lastHandshakeError = 'no answer from the server';
+          this.abandon(nowMs);
+        }
       } else {
         const msg = attempt.due(nowMs);
         if (msg !== undefined) this.sendHandshake(msg, attempt);
@@ -296,6 +302,33 @@ class ClientPlaneImpl implements ClientPlane {
     if (c === null || c.needsRekey || nowMs - this.peer.lastAuthMs >= SESSION_SILENCE_REHANDSHAKE_MS) this.beginHandshake(nowMs);
   }
 
+  /**
+   * The kernel deletes a table's routes through an interface that goes down, so a link's
+   * source route is gone after its uplink comes back (its sends then fail: no route). A link
+   * whose sends failed since the last look (checked every tick: a counter compare) gets its
+   * route installed again at once, a down link once per ROUTE_REPAIR_INTERVAL_MS (idempotent,
+   * ours only; one `ip` run per link at a time). Discovery owns this in the long
+   * run; until then the client repairs its own routes.
+   */
+  private repairRoutes(nowMs: number): void {
+    const due = nowMs >= this.nextRouteCheckMs;
+    if (due) this.nextRouteCheckMs = nowMs + ROUTE_REPAIR_INTERVAL_MS;
+    for (const link of this.peer.links) {
+      const udp = link.udp;
+      const route = udp?.route;
+      if (udp === null || route === undefined || this.repairing.has(link)) continue;
+      const errors = udp.stats.sendErrors;
+      const failing = errors !== (this.sendErrorsSeen.get(link) ?? 0);
+      if (!failing && !(due && link.state === 'down')) continue;
+      this.sendErrorsSeen.set(link, errors);
+      this.repairing.add(link); // cold: a link whose uplink failed
+      installSourceRoute(route.init).then(
+        () => this.repairing.delete(link),
+        () => this.repairing.delete(link), // the uplink is still down: try again later
+      );
+    }
+  }
+
   // -- handshake and sessions -------------------------------------------------------------------
 
   private beginHandshake(nowMs: number): void {
@@ -303,8 +336,19 @@ class ClientPlaneImpl implements ClientPlane {
     this.attempt?.destroy();
     const attempt = new HandshakeAttempt(this.init.credentials, nowMs);
     this.attempt = attempt;
+    this.lastError = null;
     if (this.current === null) this.handshakeState = 'handshaking';
     this.sendHandshake(attempt.first(), attempt);
+  }
+
+  /** The attempt failed for a reason the server gave (wrong key, untrusted certificate): say so, back off. */
+  private refuse(nowMs: number): void {
+    const e = this.lastError ?? { code: 'ERROR', message: 'refused' };
+    this.lastError = null;
+    this.lastHandshakeError = `${e.code}: ${e.message}`;
+    this.abandon(nowMs + HANDSHAKE_REFUSED_BACKOFF_MS);
+    if (this.current === null) this.handshakeState = 'refused';
+    this.init.hooks.handshakeFailed(`${this.server.address}:${this.server.port}`, e.code, e.message);
   }
 
   /** Drop the attempt (and its unconfirmed keys); the next starts at `nextAttemptMs`. */

@@ -151,12 +151,16 @@ const ServerClientSchema = z.strictObject({
   subject: z.string().min(1).max(64).optional(),
   /** The client's tunnel address: downstream packets to it go to this client. */
   tunAddress: z.string().refine((s) => isIP(s) === 4, { message: 'expected an IPv4 address' }),
+  /** Downstream scheduler for this client (default: server.scheduler). */
+  scheduler: z.enum(SCHEDULER_KINDS as [SchedulerKind, ...SchedulerKind[]]).optional(),
 });
 
 const ServerSchema = z.strictObject({
   /** host:port the server's UDP socket binds (a specific address: replies leave from it). */
   listen: hostPort,
   maxClients: z.int().min(1).max(65_536).default(SERVER_MAX_CLIENTS_DEFAULT),
+  /** Downstream scheduler over each client's links (a client entry may override it). */
+  scheduler: z.enum(SCHEDULER_KINDS as [SchedulerKind, ...SchedulerKind[]]).default('aggregate'),
   clients: z.array(ServerClientSchema).max(65_536).default([]),
   nat: z
     .strictObject({

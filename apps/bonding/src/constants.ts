@@ -149,6 +149,8 @@ export const HANDSHAKE_REFUSED_BACKOFF_MS = 5000;
  * has probably lost the session (restart): handshake again.
  */
 export const SESSION_SILENCE_REHANDSHAKE_MS = 5000;
+/** Client: how often source routes of failing links are checked and re-installed. */
+export const ROUTE_REPAIR_INTERVAL_MS = 1000;
 /** Sealed-datagram ring: slots handed to the kernel in turn (see send.ts). */
 export const SEND_RING_SLOTS = 2048;
 /** Socket buffers of the links (capped by net.core.[rw]mem_max). */

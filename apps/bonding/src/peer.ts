@@ -111,6 +111,9 @@ export class PeerLink implements SchedulerLink {
   fbBytes = 0;
   /** Loss the peer saw on what we sent, EWMA over FEEDBACK deltas. */
   peerLossRatio = 0;
+  /** When a FEEDBACK last showed progress on this link, and our txPackets then (stall check). */
+  fbProgressMs = 0;
+  fbTxPackets = 0;
   /** Client: the link's own socket. */
   udp: UdpLink | null = null;
   /** Server: the client's endpoint for this link, learned from authentic datagrams (roaming). */
@@ -136,6 +139,7 @@ export class PeerLink implements SchedulerLink {
     this.downAfterMs = init.downAfterMs;
     this.onTransition = init.onTransition;
     this.machine = this.newMachine(init.nowMs);
+    this.fbProgressMs = init.nowMs;
     this.probes = createProbePolicy();
     this.tx = createInnerHeader({ linkId: init.linkId });
   }
@@ -144,13 +148,30 @@ export class PeerLink implements SchedulerLink {
   resetState(nowMs: number): void {
     this.machine = this.newMachine(nowMs);
     this.state = 'probing';
+    this.fbProgressMs = nowMs;
+    this.fbTxPackets = this.txPackets;
   }
 
   private newMachine(nowMs: number): LinkStateMachine {
     const machine = createLinkStateMachine({ nowMs, ...(this.downAfterMs === undefined ? {} : { downAfterMs: this.downAfterMs }) });
     const listener = this.onTransition;
-    if (listener !== undefined) machine.onTransition((t) => listener(this, t)); // cold: one closure per machine
+    machine.onTransition((t) => {
+      // cold: one closure per machine, run on transitions only
+      if (t.to === 'down') this.newEpoch();
+      listener?.(this, t);
+    });
     return machine;
+  }
+
+  /**
+   * A link that goes down starts a new measurement epoch for when it comes back: the outage's
+   * gap would otherwise fill the loss window (1024 numbers), hold the link down (loss >= 50%)
+   * or degraded until as many datagrams crossed it, and its old delivery rate would starve it
+   * in the aggregate scheduler (an unmeasured link gets the mean of the others).
+   */
+  private newEpoch(): void {
+    this.loss.reset();
+    this.txRate.reset();
   }
 }
 
@@ -210,6 +231,8 @@ export class Peer {
   nextEvaluateMs = 0;
   /** Reorder `late` count at the last evaluation, and the wait learned from late arrivals. */
   lateSeen = 0;
+  /** Monotonic ms of the last FEEDBACK from the peer. */
+  lastFeedbackMs = -1;
   learnedWaitMs = 0;
   readonly counters: PeerCounters = { txPackets: 0, txBytes: 0, rxPackets: 0, rxBytes: 0, noLink: 0, noSession: 0, sealRefused: 0, malformed: 0, tunDropped: 0 };
 

@@ -135,6 +135,7 @@ function onData(peer: Peer, seq: number, payload: Uint8Array, nowMs: number): vo
  * Reports come on several links: a copy or an older report (no progress) changes nothing.
  */
 export function onFeedback(peer: Peer, report: FeedbackReport, nowMs: number): void {
+  peer.lastFeedbackMs = nowMs;
   for (let i = 0; i < report.count; i++) {
     const e = report.entries[i]!;
     const link = peer.byLinkId[e.linkId];
@@ -142,6 +143,8 @@ export function onFeedback(peer: Peer, report: FeedbackReport, nowMs: number): v
     const dBytes = e.bytes - link.fbBytes;
     if (dBytes <= 0) continue;
     link.fbBytes = e.bytes;
+    link.fbProgressMs = nowMs;
+    link.fbTxPackets = link.txPackets;
     link.txRate.onDelivered(dBytes, nowMs);
     const dReceived = (e.received - link.fbReceived) >>> 0;
     const dLost = (e.lost - link.fbLost) >>> 0;

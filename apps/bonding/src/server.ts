@@ -237,7 +237,7 @@ class ServerPlaneImpl implements ServerPlane {
     const peer: Peer = new Peer({
       name: configured.config.name,
       tunAddress: configured.config.tunAddress,
-      scheduler: 'aggregate',
+      scheduler: configured.config.scheduler ?? this.config.server!.scheduler,
       reorderCapacity: REORDER_CAPACITY_DEFAULT,
       slotBytes: this.tunMtu,
       minWaitMs: REORDER_WAIT_MIN_MS,
@@ -299,7 +299,7 @@ class ServerPlaneImpl implements ServerPlane {
       if (still === undefined || still.config.tunAddress !== peer.tunAddress || (key.startsWith('psk:') && still.psk === undefined)) {
         this.table.remove(key);
         this.forget(key, peer, 'closed', 'removed or changed by a reload');
-      }
+      } else peer.setScheduler(still.config.scheduler ?? config.server!.scheduler);
     }
   }
 

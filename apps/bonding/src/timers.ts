@@ -16,6 +16,10 @@
 import { isUsableState } from '@edgebox/links';
 import { EVALUATE_INTERVAL_MS, REORDER_WAIT_MAX_MS, TICK_MS } from './constants.js';
 
+/** Shortest stall of FEEDBACK progress that takes a busy link down. */
+const FEEDBACK_STALL_MS = 200;
+/** Datagrams sent on the link since its last progress before a stall counts. */
+const FEEDBACK_STALL_PACKETS = 8;
 /** Per evaluation without late arrivals, the learned wait shrinks by this factor (halves in ~1.4 s). */
 const LEARNED_WAIT_DECAY = 0.95;
 import type { Peer, PeerLink } from './peer.js';
@@ -78,6 +82,10 @@ export function onEvaluate(peer: Peer, nowMs: number): void {
     const link = links[i]!;
     link.rxRate.tick(nowMs);
     link.txRate.tick(nowMs);
+    if (isUsableState(link.state) && feedbackStalled(peer, link, nowMs)) {
+      link.machine.transition('down', 'silence', nowMs); // cold: a failing link
+      link.state = 'down';
+    }
     const h = link.health;
     h.lastReceiveMs = link.lastReceiveMs;
     h.lossRatio = link.loss.lossRatio;
@@ -98,6 +106,21 @@ export function onEvaluate(peer: Peer, nowMs: number): void {
   const derived = reorderWaitMs(minRtt === Infinity ? 0 : (maxRtt - minRtt) / 2, maxJitter);
   const wait = peer.fixedWaitMs ?? (derived > learned ? derived : learned);
   peer.reorder.maxWaitMs = wait < peer.minWaitMs ? peer.minWaitMs : wait;
+}
+
+/**
+ * Send-side failure detection, faster than waiting for silence: the peer's FEEDBACK keeps
+ * arriving (over other links) but has shown no progress on this link for a stall period
+ * (max(FEEDBACK_STALL_MS, 2·SRTT + 100 ms)) although we sent at least FEEDBACK_STALL_PACKETS
+ * datagrams on it since: what we send there is lost. The link goes down now instead of after
+ * the peer-side silence (600 ms) plus the time our own silence check needs.
+ */
+export function feedbackStalled(peer: Peer, link: PeerLink, nowMs: number): boolean {
+  if (nowMs - peer.lastFeedbackMs > 2 * EVALUATE_INTERVAL_MS) return false; // no recent report at all: silence decides
+  if (link.txPackets - link.fbTxPackets < FEEDBACK_STALL_PACKETS) return false;
+  const srtt = link.rtt.srttMs;
+  const stall = 2 * srtt + 100 > FEEDBACK_STALL_MS ? 2 * srtt + 100 : FEEDBACK_STALL_MS;
+  return nowMs - link.fbProgressMs > stall;
 }
 
 /** Report what we received on each link (bonding.md §5). */
