@@ -64,11 +64,11 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
   return { address: m[1]!, prefix, family: family as 4 | 6 };
 }
 
-const ip = z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IPv4 or IPv6 address' });
-const hostPort = z.string().refine((s) => parseHostPort(s) !== null, { message: 'expected host:port (IPv6 as [addr]:port), port 1..65535' });
-const pskText = z.string().refine((s) => decodePsk(s) !== null, { message: `expected ${PSK_BYTES} bytes in base64 (edgebox-bond keys psk)` });
+const ip = z.string().refine((s) => isIP(s) !== 0, { message: 'an IPv4 or IPv6 address' });
+const hostPort = z.string().refine((s) => parseHostPort(s) !== null, { message: 'host:port (IPv6 as [addr]:port), port 1..65535' });
+const pskText = z.string().refine((s) => decodePsk(s) !== null, { message: `${PSK_BYTES} bytes in base64 (edgebox-bond keys psk)` });
 const file = z.string().min(1);
-const ifname = z.string().regex(IFNAME, 'expected 1-15 of [A-Za-z0-9_.-]');
+const ifname = z.string().regex(IFNAME, '1-15 of [A-Za-z0-9_.-]');
 
 const IdentitySchema = z.strictObject({
   /** PSK in base64 (32 bytes). */
@@ -88,7 +88,7 @@ const IdentitySchema = z.strictObject({
 const TunSchema = z.strictObject({
   name: ifname.default(TUN_NAME_DEFAULT),
   /** The tunnel address with prefix, e.g. 10.99.0.2/24. */
-  address: z.string().refine((s) => parseCidr(s) !== null, { message: 'expected an address with prefix, e.g. 10.99.0.2/24' }),
+  address: z.string().refine((s) => parseCidr(s) !== null, { message: 'an address with prefix, e.g. 10.99.0.2/24' }),
   /** 'auto' = 1500 − the tunnel overhead of the link family (1416 over IPv4). */
   mtu: z.union([z.literal('auto'), z.int().min(MTU_MIN).max(MTU_MAX)]).default('auto'),
   /** Move the device into this named network namespace (labs and tests; the sockets stay here). */
@@ -97,7 +97,7 @@ const TunSchema = z.strictObject({
 
 const LinkSchema = z.strictObject({
   /** Stable link name (metrics label, status row). */
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'expected 1-32 of [A-Za-z0-9_.-]'),
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, '1-32 of [A-Za-z0-9_.-]'),
   /** The uplink interface: with it, a source route (table) makes this link's packets leave by it. */
   interface: ifname.optional(),
   /** The uplink's local address the link's socket binds. */
@@ -105,7 +105,7 @@ const LinkSchema = z.strictObject({
   /** Next hop of the uplink (omit on point-to-point uplinks). */
   gateway: ip.optional(),
   /** Routing table of the source route (default 100 + the link's index). */
-  table: z.int().min(1).max(0x7fff_ffff).refine((t) => t !== 253 && t !== 254 && t !== 255, { message: 'expected a table other than 253, 254, 255' }).optional(),
+  table: z.int().min(1).max(0x7fff_ffff).refine((t) => t !== 253 && t !== 254 && t !== 255, { message: 'a table other than 253, 254, 255' }).optional(),
   /** Free-form label (fiber, lte, ...). */
   label: z.string().max(64).optional(),
   tier: z.enum(['primary', 'overflow', 'backup']).default('primary'),
@@ -122,7 +122,7 @@ const ReorderSchema = z.strictObject({
     .int()
     .min(2)
     .max(REORDER_CAPACITY_MAX)
-    .refine((n) => (n & (n - 1)) === 0, { message: 'expected a power of two' })
+    .refine((n) => (n & (n - 1)) === 0, { message: 'a power of two' })
     .default(REORDER_CAPACITY_DEFAULT),
   /** Fixed gap wait in ms; default: derived from the links' RTT spread and jitter (bonding.md §4). */
   maxWaitMs: z.number().min(REORDER_WAIT_MIN_MS).max(REORDER_WAIT_MAX_MS).optional(),
@@ -132,7 +132,7 @@ const ReorderSchema = z.strictObject({
 
 const ClientSchema = z.strictObject({
   /** Our name: the PSK id the server knows us by (PSK mode). */
-  name: z.string().regex(NAME, 'expected 1-64 of [A-Za-z0-9_.@:-]').optional(),
+  name: z.string().regex(NAME, '1-64 of [A-Za-z0-9_.@:-]').optional(),
   /** The server's host:port. */
   server: hostPort,
   links: z.array(LinkSchema).min(1).max(MAX_LINKS),
@@ -144,13 +144,13 @@ const ClientSchema = z.strictObject({
 
 const ServerClientSchema = z.strictObject({
   /** The client's name (its PSK id in PSK mode). */
-  name: z.string().regex(NAME, 'expected 1-64 of [A-Za-z0-9_.@:-]'),
+  name: z.string().regex(NAME, '1-64 of [A-Za-z0-9_.@:-]'),
   psk: pskText.optional(),
   pskFile: file.optional(),
   /** Certificate mode: the client certificate's common name. */
   subject: z.string().min(1).max(64).optional(),
   /** The client's tunnel address: downstream packets to it go to this client. */
-  tunAddress: z.string().refine((s) => isIP(s) === 4, { message: 'expected an IPv4 address' }),
+  tunAddress: z.string().refine((s) => isIP(s) === 4, { message: 'an IPv4 address' }),
   /** Downstream scheduler for this client (default: server.scheduler). */
   scheduler: z.enum(SCHEDULER_KINDS as [SchedulerKind, ...SchedulerKind[]]).optional(),
 });
@@ -194,34 +194,34 @@ export const BondingConfigSchema = z
     const id = c.identity;
     const pskGiven = id?.psk !== undefined || id?.pskFile !== undefined;
     const certGiven = id?.ca !== undefined || id?.cert !== undefined || id?.key !== undefined;
-    if (id?.psk !== undefined && id.pskFile !== undefined) issue(['identity', 'pskFile'], 'expected psk or pskFile, not both');
-    if (pskGiven && certGiven) issue(['identity'], 'expected PSK (psk | pskFile) or certificate (ca, cert, key) identity, not both');
+    if (id?.psk !== undefined && id.pskFile !== undefined) issue(['identity', 'pskFile'], 'psk or pskFile, not both');
+    if (pskGiven && certGiven) issue(['identity'], 'PSK (psk | pskFile) or certificate (ca, cert, key) identity, not both');
     if (certGiven) {
-      for (const k of ['ca', 'cert', 'key'] as const) if (id?.[k] === undefined) issue(['identity', k], 'expected a file: certificate mode needs ca, cert and key');
+      for (const k of ['ca', 'cert', 'key'] as const) if (id?.[k] === undefined) issue(['identity', k], 'a file: certificate mode needs ca, cert and key');
     }
     if (c.mode === 'client') {
-      if (c.client === undefined) issue(['client'], 'expected the client section in client mode');
-      if (!pskGiven && !certGiven) issue(['identity'], 'expected psk, pskFile or ca + cert + key in client mode');
-      if (pskGiven && c.client !== undefined && c.client.name === undefined) issue(['client', 'name'], 'expected the client name (its PSK id) in PSK mode');
+      if (c.client === undefined) issue(['client'], 'the client section in client mode');
+      if (!pskGiven && !certGiven) issue(['identity'], 'psk, pskFile or ca + cert + key in client mode');
+      if (pskGiven && c.client !== undefined && c.client.name === undefined) issue(['client', 'name'], 'the client name (its PSK id) in PSK mode');
       const names = new Set<string>();
       c.client?.links.forEach((l, i) => {
-        if (names.has(l.name)) issue(['client', 'links', i, 'name'], `expected a unique link name, "${l.name}" is used twice`, l.name);
+        if (names.has(l.name)) issue(['client', 'links', i, 'name'], `a unique link name, "${l.name}" is used twice`, l.name);
         names.add(l.name);
       });
     } else {
-      if (c.server === undefined) issue(['server'], 'expected the server section in server mode');
-      if (pskGiven) issue(['identity'], 'expected no PSK identity in server mode: each client has its own psk under server.clients');
+      if (c.server === undefined) issue(['server'], 'the server section in server mode');
+      if (pskGiven) issue(['identity'], 'no PSK identity in server mode: each client has its own psk under server.clients');
       const names = new Set<string>();
       const addresses = new Set<string>();
       c.server?.clients.forEach((cl, i) => {
         const at = ['server', 'clients', i];
-        if (names.has(cl.name)) issue([...at, 'name'], `expected a unique client name, "${cl.name}" is used twice`, cl.name);
+        if (names.has(cl.name)) issue([...at, 'name'], `a unique client name, "${cl.name}" is used twice`, cl.name);
         names.add(cl.name);
-        if (addresses.has(cl.tunAddress)) issue([...at, 'tunAddress'], `expected a unique tunnel address, ${cl.tunAddress} is used twice`, cl.tunAddress);
+        if (addresses.has(cl.tunAddress)) issue([...at, 'tunAddress'], `a unique tunnel address, ${cl.tunAddress} is used twice`, cl.tunAddress);
         addresses.add(cl.tunAddress);
         const kinds = (cl.psk !== undefined ? 1 : 0) + (cl.pskFile !== undefined ? 1 : 0) + (cl.subject !== undefined ? 1 : 0);
-        if (kinds !== 1) issue(at, 'expected exactly one of psk, pskFile or subject');
-        if (cl.subject !== undefined && !certGiven) issue([...at, 'subject'], 'expected a certificate identity (identity.ca, cert, key) for certificate clients');
+        if (kinds !== 1) issue(at, 'exactly one of psk, pskFile or subject');
+        if (cl.subject !== undefined && !certGiven) issue([...at, 'subject'], 'a certificate identity (identity.ca, cert, key) for certificate clients');
       });
     }
   });

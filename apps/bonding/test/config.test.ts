@@ -1,0 +1,97 @@
+// The `bonding` config section: defaults, cross-field rules, and errors that name the path,
+// the value and the expectation (through @edgebox/runtime's validateConfig).
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '@edgebox/runtime';
+import { BondingConfigSchema, decodePsk, parseCidr, parseHostPort } from '../src/config.js';
+import type { BondingConfig } from '../src/config.js';
+
+const PSK = Buffer.alloc(32, 1).toString('base64');
+
+const client = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  mode: 'client',
+  identity: { psk: PSK },
+  tun: { address: '10.99.0.2/24' },
+  client: { name: 'site-a', server: '198.51.100.1:51820', links: [{ name: 'wan0', source: '192.0.2.10' }] },
+  ...over,
+});
+
+const server = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  mode: 'server',
+  tun: { address: '10.99.0.1/24' },
+  server: { listen: '198.51.100.1:51820', clients: [{ name: 'site-a', psk: PSK, tunAddress: '10.99.0.2' }] },
+  ...over,
+});
+
+async function issues(value: unknown): Promise<string[]> {
+  try {
+    await validateConfig(BondingConfigSchema, value, { section: 'bonding' });
+  } catch (err) {
+    return ((err as { issues?: { path: string; expected: string }[] }).issues ?? []).map((i) => `${i.path}: ${i.expected}`);
+  }
+  return [];
+}
+
+describe('bonding config', () => {
+  it('a minimal client gets the defaults', () => {
+    const c: BondingConfig = BondingConfigSchema.parse(client());
+    expect(c.tun).toEqual({ name: 'bond0', address: '10.99.0.2/24', mtu: 'auto' });
+    expect(c.client!.scheduler).toBe('aggregate');
+    expect(c.client!.reorder).toEqual({ capacity: 4096, minWaitMs: 1 });
+    expect(c.client!.links[0]).toMatchObject({ tier: 'primary', weight: 1 });
+    expect(c.ops).toEqual({ host: '127.0.0.1', port: 9470 });
+  });
+
+  it('a minimal server gets the defaults', () => {
+    const c = BondingConfigSchema.parse(server());
+    expect(c.server).toMatchObject({ maxClients: 64, scheduler: 'aggregate', nat: { enabled: false } });
+  });
+
+  it('certificate identities need ca, cert and key', async () => {
+    expect(await issues(client({ identity: { ca: '/ca.pem', cert: '/c.pem', key: '/c.key' } }))).toEqual([]);
+    expect(await issues(client({ identity: { ca: '/ca.pem', cert: '/c.pem' } }))).toEqual([expect.stringMatching(/^bonding\.identity\.key: .*ca, cert and key/)]);
+    expect(await issues(client({ identity: { psk: PSK, ca: '/ca.pem', cert: '/c.pem', key: '/k' } }))).toEqual([expect.stringMatching(/^bonding\.identity: .*not both/)]);
+  });
+
+  it('errors name the path and the expectation', async () => {
+    expect(await issues(client({ identity: { psk: 'short' } }))).toEqual([expect.stringMatching(/^bonding\.identity\.psk: .*32 bytes in base64/)]);
+    expect(await issues(client({ tun: { address: '10.99.0.2' } }))).toEqual([expect.stringMatching(/^bonding\.tun\.address: .*prefix/)]);
+    expect(await issues(client({ client: { name: 'a', server: 'nowhere', links: [{ name: 'x', source: '192.0.2.1' }] } }))).toEqual([expect.stringMatching(/^bonding\.client\.server: .*host:port/)]);
+    expect(await issues({ mode: 'client', identity: { psk: PSK }, tun: { address: '10.0.0.1/24' } })).toEqual([expect.stringMatching(/^bonding\.client: the client section/)]);
+    expect(await issues(client({ tun: { address: '10.0.0.1/24', mtu: 100 } }))).toEqual([expect.stringMatching(/^bonding\.tun\.mtu/)]);
+  });
+
+  it('a PSK client needs a name; link names are unique', async () => {
+    expect(await issues(client({ client: { server: '198.51.100.1:1', links: [{ name: 'a', source: '192.0.2.1' }] } }))).toEqual([expect.stringMatching(/^bonding\.client\.name: /)]);
+    const twice = client({ client: { name: 'x', server: '198.51.100.1:1', links: [{ name: 'a', source: '192.0.2.1' }, { name: 'a', source: '192.0.2.2' }] } });
+    expect(await issues(twice)).toEqual([expect.stringMatching(/^bonding\.client\.links\[1\]\.name: .*used twice/)]);
+  });
+
+  it('server clients: exactly one key kind, unique names and addresses, no server PSK', async () => {
+    const clients = [
+      { name: 'a', psk: PSK, tunAddress: '10.99.0.2' },
+      { name: 'a', tunAddress: '10.99.0.2' },
+    ];
+    expect(await issues(server({ server: { listen: '10.0.0.1:1', clients } }))).toEqual([
+      expect.stringMatching(/^bonding\.server\.clients\[1\]\.name: .*used twice/),
+      expect.stringMatching(/^bonding\.server\.clients\[1\]\.tunAddress: .*used twice/),
+      expect.stringMatching(/^bonding\.server\.clients\[1\]: exactly one of psk, pskFile or subject/),
+    ]);
+    expect(await issues(server({ identity: { psk: PSK } }))).toEqual([expect.stringMatching(/^bonding\.identity: no PSK identity in server mode/)]);
+    expect(await issues(server({ server: { listen: '10.0.0.1:1', clients: [{ name: 'c', subject: 'box', tunAddress: '10.99.0.5' }] } }))).toEqual([
+      expect.stringMatching(/^bonding\.server\.clients\[0\]\.subject: .*certificate identity/),
+    ]);
+  });
+
+  it('parses host:port, CIDR and PSK text', () => {
+    expect(parseHostPort('10.0.0.1:51820')).toEqual({ host: '10.0.0.1', port: 51820 });
+    expect(parseHostPort('[fd00::1]:443')).toEqual({ host: 'fd00::1', port: 443 });
+    expect(parseHostPort('fd00::1:443')).toBeNull();
+    expect(parseHostPort('h:0')).toBeNull();
+    expect(parseCidr('10.0.0.1/24')).toEqual({ address: '10.0.0.1', prefix: 24, family: 4 });
+    expect(parseCidr('fd00::1/64')).toEqual({ address: 'fd00::1', prefix: 64, family: 6 });
+    expect(parseCidr('10.0.0.1/33')).toBeNull();
+    expect(decodePsk(PSK)).toHaveLength(32);
+    expect(decodePsk(Buffer.alloc(31).toString('base64'))).toBeNull();
+    expect(decodePsk('not base64!')).toBeNull();
+  });
+});
