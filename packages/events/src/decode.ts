@@ -221,8 +221,6 @@ export interface SseEvent {
   /** `event:` or `message`. */
   event: string;
   data: string;
-  /** `retry:` seen in this message, if any. */
-  retry?: number;
 }
 
 /** One SSE decoder result. */
@@ -241,6 +239,8 @@ export interface SseDecoder {
   readonly lastEventId: string;
   /** Comment lines seen (heartbeats). */
   readonly comments: number;
+  /** The last `retry:` reconnect delay the server asked for, ms. */
+  readonly retry: number | undefined;
 }
 
 /**
@@ -269,7 +269,6 @@ export function createSseDecoder(init: SseDecoderInit = {}): SseDecoder {
     data = [];
     size = 0;
     type = '';
-    retry = undefined;
   }
 
   function overflow(out: SseResult[]): void {
@@ -288,9 +287,7 @@ export function createSseDecoder(init: SseDecoderInit = {}): SseDecoder {
         return;
       }
       if (data.length > 0) {
-        const message: SseEvent = { id: lastEventId, event: type === '' ? 'message' : type, data: data.join('\n') };
-        if (retry !== undefined) message.retry = retry;
-        out.push({ ok: true, message });
+        out.push({ ok: true, message: { id: lastEventId, event: type === '' ? 'message' : type, data: data.join('\n') } });
       }
       reset();
       return;
@@ -322,6 +319,9 @@ export function createSseDecoder(init: SseDecoderInit = {}): SseDecoder {
     },
     get comments() {
       return comments;
+    },
+    get retry() {
+      return retry;
     },
     push(chunk: string | Uint8Array): SseResult[] {
       let s = pending + (typeof chunk === 'string' ? chunk : text.decode(chunk, { stream: true }));

@@ -144,10 +144,15 @@ export async function serveSse<E extends EventV1 = EventV1>(init: ServeSseInit<E
     for await (const entry of sub) {
       if (clientClosed || res.destroyed === true) break;
       sent++;
-      if (!res.write(encodeSseEvent(entry, { eventField })) && !clientClosed) {
-        await new Promise<void>((resolve) => {
-          drainWaiter = resolve;
-        });
+      if (!res.write(encodeSseEvent(entry, { eventField })) && !clientClosed && sub.endReason === undefined) {
+        // Wait for drain, the client going, or the subscription ending (overflow while we
+        // wait: what is left is at most bufferSize entries, written without waiting).
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            drainWaiter = resolve;
+          }),
+          sub.ended,
+        ]);
         drainWaiter = undefined;
       }
     }

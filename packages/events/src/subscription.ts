@@ -62,6 +62,8 @@ export interface Subscription<E extends EventV1 = EventV1> extends AsyncIterable
   readonly replay: { count: number; complete: boolean };
   /** Why it stopped taking events, or undefined while open. */
   readonly endReason: EndReason | undefined;
+  /** Resolves with the end reason as soon as it stops taking events (entries may still be queued). */
+  readonly ended: Promise<EndReason>;
   /** Counters (a fresh snapshot per read). */
   readonly stats: SubscriptionStats;
   /** Stop now: queued entries are discarded, a pending `next()` resolves done. Idempotent. */
@@ -96,6 +98,10 @@ export class Subscriber<E extends EventV1> implements Subscription<E> {
   private readonly onDetach: (sub: Subscriber<E>) => void;
   private readonly onAbort: (() => void) | undefined;
   private readonly signal: AbortSignal | undefined;
+  private resolveEnded!: (reason: EndReason) => void;
+  readonly ended: Promise<EndReason> = new Promise((resolve) => {
+    this.resolveEnded = resolve;
+  });
 
   constructor(init: {
     id: number;
@@ -182,6 +188,7 @@ export class Subscriber<E extends EventV1> implements Subscription<E> {
       this.endReason = reason;
       if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort);
       if (detach) this.onDetach(this);
+      this.resolveEnded(reason);
     }
     if (discard) {
       this.ring.fill(undefined);

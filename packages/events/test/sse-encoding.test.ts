@@ -61,10 +61,11 @@ describe('createSseDecoder', () => {
       { id: '1', event: 'a', data: 'x\n y' },
       { id: '1', event: 'message', data: 'no id' },
       { id: '', event: 'message', data: 'reset id' },
-      { id: '', event: 'message', data: 'r', retry: 500 },
+      { id: '', event: 'message', data: 'r' },
       { id: '', event: 'message', data: 'q' },
     ]);
     expect(d.comments).toBe(1);
+    expect(d.retry).toBe(500);
     expect(d.lastEventId).toBe('');
   });
 
