@@ -208,11 +208,14 @@ describe('bounds and control', () => {
   });
 
   it('survives an onEmit that flushes or closes the debouncer from inside a leading emission', () => {
-    let d!: ReturnType<typeof createDebouncer<string>>;
-    d = createDebouncer<string>({ key: keyOfItem, waitMs: 10, leading: true, onEmit: () => d.close() });
-    d.push('a:1');
+    const d = createDebouncer<string>({ key: keyOfItem, waitMs: 10, leading: true, onEmit: () => d.close() });
+    expect(d.push('a:1')).toBe(true);
     vi.advanceTimersByTime(100);
     expect(d.size).toBe(0);
+    expect(d.push('a:2')).toBe(false);
+    const f = createDebouncer<string>({ key: keyOfItem, waitMs: 10, leading: true, onEmit: () => f.flush() });
+    f.push('b:1');
+    expect(f.size).toBe(0);
   });
 
   it('uses an injected clock instead of the globals', () => {
