@@ -129,6 +129,8 @@ const EPOCH_RE = /^[a-z0-9]{1,16}$/;
 /**
  * Split a cursor `<epoch>-<seq>` (or a bare `<seq>`, taken as this bus's epoch).
  * undefined when it does not parse.
+ *
+ * @example parseCursor('5f0c2e1a-42'); // { epoch: '5f0c2e1a', seq: 42 }
  */
 export function parseCursor(cursor: string): { epoch: string | undefined; seq: number } | undefined {
   if (typeof cursor !== 'string' || cursor.length > 40) return undefined;

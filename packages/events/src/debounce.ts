@@ -109,7 +109,11 @@ function fieldValue(item: unknown, path: readonly string[]): unknown {
   return v;
 }
 
-/** A key function from dotted field paths: values joined by U+001F (strings as is, others as JSON). */
+/**
+ * A key function from dotted field paths: values joined by U+001F (strings as is, others as JSON).
+ *
+ * @example keyFromFields<EventV1>(['source', 'states.new'])(event); // 'netevd\u001froutable'
+ */
 export function keyFromFields<T>(fields: readonly string[]): (item: T) => string {
   if (!Array.isArray(fields) || fields.length === 0 || !fields.every((f) => typeof f === 'string' && f.length > 0)) {
     throw invalidArgument('key', fields, 'a key function or a non-empty list of field paths');

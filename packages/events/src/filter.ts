@@ -48,7 +48,11 @@ export interface FilterSpec {
 /** Anything `compileFilter` accepts: undefined (everything), a condition, a spec or a function. */
 export type FilterInput = string | FilterSpec | EventFilter | undefined;
 
-/** Always true. */
+/**
+ * The filter that keeps everything (what `compileFilter(undefined)` returns).
+ *
+ * @example bus.subscribe({ filter: matchAll });
+ */
 export const matchAll: EventFilter = () => true;
 
 // -- tokens -------------------------------------------------------------------------------

@@ -17,7 +17,11 @@ export interface JsonProblem {
   expected: string;
 }
 
-/** True for `{}`-like objects: the prototype is Object.prototype or null (not Date, Map, class instances). */
+/**
+ * True for `{}`-like objects: the prototype is Object.prototype or null (not Date, Map, class instances).
+ *
+ * @example isPlainObject({ a: 1 }); // true; isPlainObject(new Date()) is false
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
@@ -29,6 +33,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * or undefined when it is. `undefined` object properties are allowed (JSON omits them);
  * `undefined` array items, NaN, ±Infinity, bigint, functions, symbols and non-plain objects
  * are not.
+ *
+ * @example findJsonProblem({ at: new Date() }, 16); // { path: ['at'], value: Date, expected: 'a plain JSON object' }
  */
 export function findJsonProblem(value: unknown, maxDepth: number, path: (string | number)[] = []): JsonProblem | undefined {
   switch (typeof value) {

@@ -120,7 +120,11 @@ function printable(max: number): z.ZodString {
   return z.string({ error }).min(1, { error }).max(max, { error }).regex(PRINTABLE_RE, { error });
 }
 
-/** True for `10.0.0.2`, `10.0.0.2/24`, `fe80::1`, `fe80::1%eth0/64`. */
+/**
+ * True for an IPv4/IPv6 address with optional `%zone` and `/prefix`.
+ *
+ * @example isAddress('fe80::1%eth0/64'); // true; isAddress('10.0.0.1/33') is false
+ */
 export function isAddress(value: string): boolean {
   const slash = value.indexOf('/');
   const ip = slash < 0 ? value : value.slice(0, slash);
@@ -193,7 +197,11 @@ export const EventV1Schema = EventShape.superRefine((event, ctx) => {
 
 // -- reading ------------------------------------------------------------------------------
 
-/** `a.b[2].c` */
+/**
+ * A path as events name it in errors.
+ *
+ * @example formatPath(['data', 'peers', 2, 'rttMs']); // 'data.peers[2].rttMs'
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
@@ -284,7 +292,7 @@ function validate(input: unknown, copyData: boolean): EventV1 {
 
 /**
  * Read an event from JSON text (a string or UTF-8 bytes) or from an already parsed value
- * (an IPC message). Returns a frozen EventV1 or throws an EventsError: EVENTS_BAD_JSON,
+ * (an IPC message; frozen in place, not copied). Returns a frozen EventV1 or throws an EventsError: EVENTS_BAD_JSON,
  * EVENTS_UNSUPPORTED_VERSION, EVENTS_TOO_LARGE (data over its bound) or EVENTS_INVALID_EVENT
  * with `details.issues` = `[{path, value, expected}]` (at most 10).
  *
@@ -416,7 +424,11 @@ export function createEventFactory(init: EventFactoryInit): EventFactory {
   };
 }
 
-/** 0 for debug .. 3 for error; -1 for anything else. */
+/**
+ * 0 for debug .. 3 for error; -1 for anything else.
+ *
+ * @example if (severityRank(event.severity) >= severityRank('warning')) alert(event);
+ */
 export function severityRank(severity: string): number {
   return (SEVERITIES as readonly string[]).indexOf(severity);
 }

@@ -136,7 +136,8 @@ export async function serveSse<E extends EventV1 = EventV1>(init: ServeSseInit<E
     res.write(head);
     if (heartbeatMs > 0) {
       heartbeat = setInterval(() => {
-        if (!clientClosed) res.write(sseComment('heartbeat'));
+        // Not while waiting for drain: a stalled client must not accumulate heartbeats.
+        if (!clientClosed && drainWaiter === undefined) res.write(sseComment('heartbeat'));
       }, heartbeatMs);
       heartbeat.unref?.();
     }
