@@ -91,6 +91,12 @@ export interface ReorderBuffer {
   readonly held: number;
   /** The delivery point: the next sequence expected; -1 before the first packet. */
   readonly nextSeq: number;
+  /**
+   * The longest wait that would have kept a late packet in order, since the caller last set
+   * it to 0: maxWait at the time + how long after the last timeout skip the packet arrived.
+   * Feedback for a caller that adapts maxWaitMs (timers.ts); 0 when nothing came late.
+   */
+  neededWaitMs: number;
   readonly counters: ReorderCounters;
   /** Take one DATA packet (copied if it must wait), then deliver whatever is due. */
   push(seq: number, packet: Uint8Array, nowMs: number): void;
@@ -117,6 +123,8 @@ export function reorderWaitMs(rttSpreadMs: number, jitterMs: number): number {
 }
 
 const EMPTY_SLOT = -1;
+/** neededWaitMs ignores lateness beyond this (a straggler of an old skip, not a wait to learn). */
+const LATE_WAIT_CAP_MS = 1000;
 
 class Reorder implements ReorderBuffer {
   readonly capacity: number;
@@ -134,6 +142,8 @@ class Reorder implements ReorderBuffer {
     overflows: 0,
   };
   held = 0;
+  neededWaitMs = 0;
+  private lastTimeoutMs = -Infinity;
   private wait: number;
   private next = 0;
   private synced = false;
@@ -210,6 +220,7 @@ class Reorder implements ReorderBuffer {
       this.advance(d - this.capacity + 1);
       this.drain();
       c.overflows++;
+      this.lastTimeoutMs = -Infinity; // stragglers of an overflow say nothing about the wait
       d = seqDiff32(seq, this.next);
     }
     if (d === 0) {
@@ -228,6 +239,8 @@ class Reorder implements ReorderBuffer {
         this.history[seq & this.mask] = 1;
         c.late++;
         c.delivered++;
+        const needed = this.wait + (nowMs - this.lastTimeoutMs); // Infinity after an overflow skip
+        if (needed > this.neededWaitMs && needed < LATE_WAIT_CAP_MS) this.neededWaitMs = needed;
         this.deliver(packet, seq);
       }
     } else {
@@ -285,6 +298,8 @@ class Reorder implements ReorderBuffer {
     this.fifoCount = 0;
     this.synced = false;
     this.next = 0;
+    this.neededWaitMs = 0;
+    this.lastTimeoutMs = -Infinity;
     this.busy = false;
   }
 
@@ -345,6 +360,7 @@ class Reorder implements ReorderBuffer {
       this.advance(seqDiff32(seq, this.next)); // skips the gaps, delivers held packets before seq
       this.drain(); // seq itself and what follows it
       this.counters.timeouts++;
+      this.lastTimeoutMs = nowMs;
     }
   }
 

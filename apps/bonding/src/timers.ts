@@ -20,8 +20,10 @@ import { EVALUATE_INTERVAL_MS, REORDER_WAIT_MAX_MS, TICK_MS } from './constants.
 const FEEDBACK_STALL_MS = 200;
 /** Datagrams sent on the link since its last progress before a stall counts. */
 const FEEDBACK_STALL_PACKETS = 8;
-/** Per evaluation without late arrivals, the learned wait shrinks by this factor (halves in ~1.4 s). */
+/** Per evaluation, the learned wait shrinks by this factor (halves in ~1.4 s) unless lateness renews it. */
 const LEARNED_WAIT_DECAY = 0.95;
+/** The learned wait is the lateness seen times this margin. */
+const LEARNED_WAIT_MARGIN = 2;
 import type { Peer, PeerLink } from './peer.js';
 import type { Plane } from './plane.js';
 import { reorderWaitMs } from './reorder.js';
@@ -69,9 +71,11 @@ export function onReorderDue(peer: Peer, nowMs: number): void {
  * Close the rate intervals, evaluate each link's health, and derive the reorder wait from
  * the usable links: clamp(rttSpread + 4·jitter, min, 200 ms), rttSpread = (slowest − fastest
  * SRTT) / 2 (bonding.md §4). Smoothed RTTs lag queues that fill and drain (a shaped uplink's
- * queue adds tens of ms in bursts), so the wait also learns from the buffer itself: packets
- * that arrived after their gap was skipped (`late`) in the last interval double the wait
- * (up to 200 ms); without them the learned part decays by 5% per interval.
+ * queue adds tens of ms in bursts, a loaded receiver reads one socket's backlog before the
+ * next), so the wait also learns from the buffer itself: a packet that arrived after its gap
+ * was skipped tells how long the wait should have been (reorder.neededWaitMs); the learned
+ * wait is 2 × the longest such need in the interval (up to 200 ms) and decays by 5% per
+ * interval without one.
  */
 export function onEvaluate(peer: Peer, nowMs: number): void {
   const links = peer.links;
@@ -99,9 +103,11 @@ export function onEvaluate(peer: Peer, nowMs: number): void {
       if (link.jitter.jitterMs > maxJitter) maxJitter = link.jitter.jitterMs;
     }
   }
-  const late = peer.reorder.counters.late;
-  const learned = late > peer.lateSeen ? Math.min(REORDER_WAIT_MAX_MS, Math.max(2 * peer.reorder.maxWaitMs, 2)) : peer.learnedWaitMs * LEARNED_WAIT_DECAY;
-  peer.lateSeen = late;
+  const needed = peer.reorder.neededWaitMs;
+  peer.reorder.neededWaitMs = 0;
+  const grown = needed * LEARNED_WAIT_MARGIN;
+  const decayed = peer.learnedWaitMs * LEARNED_WAIT_DECAY;
+  const learned = grown > decayed ? (grown < REORDER_WAIT_MAX_MS ? grown : REORDER_WAIT_MAX_MS) : decayed;
   peer.learnedWaitMs = learned;
   const derived = reorderWaitMs(minRtt === Infinity ? 0 : (maxRtt - minRtt) / 2, maxJitter);
   const wait = peer.fixedWaitMs ?? (derived > learned ? derived : learned);
