@@ -111,6 +111,9 @@ export class PeerLink implements SchedulerLink {
   fbBytes = 0;
   /** Loss the peer saw on what we sent, EWMA over FEEDBACK deltas. */
   peerLossRatio = 0;
+  /** The latest data sequence received on this link and when (fast loss detection, receive.ts). */
+  lastDataSeq = 0;
+  lastDataMs = -Infinity;
   /** When a FEEDBACK last showed progress on this link, and our txPackets then (stall check). */
   fbProgressMs = 0;
   fbTxPackets = 0;

@@ -9,7 +9,8 @@
  *   3. onLinkReceive  per-link bookkeeping on the authentic datagram: counters, loss from the
  *                     link sequence, jitter, the echo to return, an RTT sample, receive rate;
  *                     the plane learns the endpoint (server roaming) or confirms a session
- *   4. by type        DATA → reorder buffer → TUN; PROBE → PROBE_ACK; FEEDBACK → the sender
+ *   4. by type        DATA → reorder buffer → TUN (gaps every busy link has passed are
+ *                     losses: skipped at once); PROBE → PROBE_ACK; FEEDBACK → the sender
  *                     side's per-link delivery rate and loss; CLOSE → the plane
  *
  * Wire input never throws out of here: every drop is a counter. Per datagram the only
@@ -75,7 +76,10 @@ function openDatagram(plane: Plane, data: Uint8Array, from: UdpEndpoint, nowMs: 
   // -- 4. by type
   switch (opened.type) {
     case TYPE_DATA:
+      link.lastDataSeq = opened.header.dataSeq;
+      link.lastDataMs = nowMs;
       onData(peer, opened.header.dataSeq, opened.payload, nowMs);
+      if (peer.reorder.held > 0) skipProvenLosses(peer, nowMs);
       break;
     case TYPE_PROBE:
       sendProbeAck(plane, peer, link, nowMs);
@@ -127,6 +131,29 @@ function onData(peer: Peer, seq: number, payload: Uint8Array, nowMs: number): vo
     }
   }
   reorder.push(seq, payload, nowMs);
+}
+
+/**
+ * Fast loss detection: each link delivers in order (one path, one queue), so once every usable
+ * link has delivered a data sequence at or beyond S within the reorder wait, whatever is still
+ * missing before S was lost, not delayed: its gap is skipped now instead of after the full wait
+ * (a lossy link then costs the bond a loss, not a stall per loss). When a usable link carried
+ * no data within the wait, nothing is proven and the wait decides.
+ */
+function skipProvenLosses(peer: Peer, nowMs: number): void {
+  const links = peer.links;
+  const since = nowMs - peer.reorder.maxWaitMs;
+  let min = 0;
+  let found = false;
+  for (let i = 0; i < links.length; i++) {
+    const link = links[i]!;
+    const state = link.state;
+    if (state !== 'up' && state !== 'degraded') continue;
+    if (link.lastDataMs < since) return;
+    if (!found || seqDiff32(link.lastDataSeq, min) < 0) min = link.lastDataSeq;
+    found = true;
+  }
+  if (found) peer.reorder.skipBefore(min);
 }
 
 /**

@@ -79,6 +79,8 @@ export interface ReorderCounters {
   timeouts: number;
   /** Skips because a packet arrived beyond the window (buffer full). */
   overflows: number;
+  /** skipBefore() calls that skipped a gap (losses the caller proved). */
+  lossSkips: number;
 }
 
 /** A bounded reorder buffer. Not re-entrant: deliver must not call back into it. */
@@ -104,6 +106,12 @@ export interface ReorderBuffer {
   poll(nowMs: number): void;
   /** When poll() has work next (ms, same clock as nowMs), or Infinity when nothing is held. */
   nextDeadlineMs(): number;
+  /**
+   * Give up on every missing sequence before `seq` now (the caller knows they are lost):
+   * held packets before it are delivered in order, the gaps counted `skipped` and `lossSkips`.
+   * Nothing happens when `seq` is not ahead of the delivery point.
+   */
+  skipBefore(seq: number): void;
   /** Deliver everything held, in order, skipping gaps (e.g. on stop). */
   flush(): void;
   /** Forget everything, including the delivery point (a new peer association). */
@@ -140,6 +148,7 @@ class Reorder implements ReorderBuffer {
     skipped: 0,
     timeouts: 0,
     overflows: 0,
+    lossSkips: 0,
   };
   held = 0;
   neededWaitMs = 0;
@@ -273,6 +282,20 @@ class Reorder implements ReorderBuffer {
   nextDeadlineMs(): number {
     this.dropStaleHeads();
     return this.fifoCount === 0 ? Infinity : this.arrival[this.fifo[this.fifoHead]! & this.mask]! + this.wait;
+  }
+
+  skipBefore(seq: number): void {
+    if (!this.synced || this.held === 0) return;
+    const d = seqDiff32(seq, this.next);
+    if (d <= 0) return;
+    this.enter();
+    try {
+      this.advance(d);
+      this.drain();
+      this.counters.lossSkips++;
+    } finally {
+      this.busy = false;
+    }
   }
 
   flush(): void {

@@ -21,6 +21,7 @@ export class ReferenceReorder {
     skipped: 0,
     timeouts: 0,
     overflows: 0,
+    lossSkips: 0,
   };
   maxWaitMs: number;
   private next = -1;
