@@ -40,7 +40,7 @@ import type { FeedbackReport } from './feedback.js';
 import { onDatagram } from './receive.js';
 import { onTunPackets, transmit } from './send.js';
 import { createSession } from './session.js';
-import type { BondingSession } from './session.js';
+import type { BondingSession, SessionInit } from './session.js';
 import { startTicker } from './timers.js';
 
 const CLOSE_PAYLOAD = Uint8Array.of(0, CLOSE_REASON_SHUTDOWN);
@@ -68,6 +68,8 @@ export interface ClientPlaneInit {
   hooks: PlaneHooks;
   /** Told about links that could not be opened (they stay disabled). */
   warn(message: string, error: unknown): void;
+  /** Session limits (default: bonding.md §6); shorter key lifetimes are for tests and labs. */
+  session?: Omit<SessionInit, 'nowMs'> | undefined;
 }
 
 /**
@@ -251,7 +253,7 @@ class ClientPlaneImpl implements ClientPlane {
     if (step.send !== undefined) this.sendHandshake(step.send, attempt);
     if (step.result !== undefined) {
       this.pending?.destroy();
-      this.pending = createSession(step.result, { nowMs });
+      this.pending = createSession(step.result, { ...this.init.session, nowMs });
       this.handshakeState = this.current === null ? 'confirming' : this.handshakeState;
       this.probeAll(this.pending, nowMs);
     }

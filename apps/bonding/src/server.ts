@@ -32,7 +32,7 @@ import type { Plane, PlaneCounters, PlaneHooks, SendRing } from './plane.js';
 import { onDatagram } from './receive.js';
 import { onTunPackets, transmit } from './send.js';
 import { createSession } from './session.js';
-import type { BondingSession } from './session.js';
+import type { BondingSession, SessionInit } from './session.js';
 import { clientKeyOf, createSessionTable } from './session-table.js';
 import type { SessionTable } from './session-table.js';
 import { startTicker } from './timers.js';
@@ -57,6 +57,8 @@ export interface ServerPlaneInit {
   clients: readonly ServerClient[];
   hooks: PlaneHooks;
   warn(message: string, error: unknown): void;
+  /** Session limits (default: bonding.md §6); shorter key lifetimes are for tests and labs. */
+  session?: Omit<SessionInit, 'nowMs'> | undefined;
 }
 
 /**
@@ -215,7 +217,7 @@ class ServerPlaneImpl implements ServerPlane {
       this.init.hooks.handshakeFailed(address, 'BONDING_UNKNOWN_CLIENT', 'the handshake named no configured client');
       return;
     }
-    const session = createSession(result, { nowMs });
+    const session = createSession(result, { ...this.init.session, nowMs });
     const key = clientKeyOf(session.peer);
     const outcome = this.table.install(key, session, nowMs);
     if (outcome === 'full' || outcome === 'collision') {

@@ -27,6 +27,7 @@ import type { Peer, PeerLink } from './peer.js';
 import type { PlaneHooks } from './plane.js';
 import { startServerPlane } from './server.js';
 import type { ServerPlane } from './server.js';
+import type { SessionInit } from './session.js';
 
 /** Events of the bonding service. */
 export interface BondingEvents {
@@ -95,6 +96,8 @@ export type BondingStatus = {
 export interface BondingServiceInit {
   /** Default: a pino logger for app "bonding". */
   logger?: Logger;
+  /** Session limits (rekey / reject after ms or messages); default bonding.md §6. For tests and labs. */
+  session?: Omit<SessionInit, 'nowMs'>;
 }
 
 const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -193,11 +196,11 @@ export function createBondingService(init: BondingServiceInit = {}): Service<Bon
     async start(config) {
       if (config.mode === 'client') {
         const credentials = await loadClientCredentials(config);
-        client = await startClientPlane({ config, credentials, hooks, warn });
+        client = await startClientPlane({ config, credentials, hooks, warn, session: init.session });
         log.info({ server: config.client!.server, links: config.client!.links.length, tun: config.tun.name, mtu: client.tunMtu }, 'bonding client started');
       } else {
         const clients = await loadServerClients(config);
-        server = await startServerPlane({ config, clients, hooks, warn });
+        server = await startServerPlane({ config, clients, hooks, warn, session: init.session });
         log.info({ listen: config.server!.listen, clients: clients.length, tun: config.tun.name, mtu: server.tunMtu }, 'bonding server started');
       }
     },

@@ -137,6 +137,35 @@ describe.runIf(root.ok)('bonding service as root', () => {
     }
     expect(seen.map((e) => e.event)).toEqual(['established']);
   }, 30_000);
+
+  it('rekeys by age without dropping traffic: the old keys keep opening through the grace period', async () => {
+    const session = { rekeyAfterMs: 1000, rejectAfterMs: 8000 };
+    const server = createBondingService({ logger: silent, session });
+    const client = createBondingService({ logger: silent, session });
+    const events: string[] = [];
+    client.events.on('session', (e) => events.push(`client ${e.event}`));
+    server.events.on('session', (e) => events.push(`server ${e.event}`));
+    try {
+      await server.start(serverConfig());
+      await client.start({
+        mode: 'client',
+        identity: { psk: PSK },
+        tun: { name: 'bt0', address: '10.98.0.2/24', netns: ns('a') },
+        client: { name: 'site-a', server: `127.0.0.1:${port}`, links: [{ name: 'lo1', source: '127.0.0.1' }] },
+      });
+      await new Promise<void>((resolve) => client.events.on('link.state', (e) => e.to === 'up' && resolve()));
+      const ping = await lab!.exec('a', 'ping', ['-c', '40', '-i', '0.1', '-W', '2', '10.98.0.1'], { timeoutMs: 20_000, check: false });
+      expect(ping.stdout).toMatch(/40 packets transmitted, 40 received/);
+      const rekeys = client.status().counters.rekeys;
+      expect(rekeys).toBeGreaterThanOrEqual(2);
+      expect(server.status().counters.rekeys).toBeGreaterThanOrEqual(2);
+      expect(events.filter((e) => e === 'client rekeyed')).toHaveLength(rekeys);
+      expect(events).not.toContain('client expired');
+    } finally {
+      await client.stop();
+      await server.stop();
+    }
+  }, 30_000);
 });
 
 describe.runIf(!root.ok)('bonding service as root (needs root)', reportNotRoot);
