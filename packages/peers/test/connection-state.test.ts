@@ -67,7 +67,11 @@ describe('connection state transitions', () => {
       const seen = new Set<ConnectionState>([from]);
       const queue = [from];
       for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
-        for (const n of CONNECTION_TRANSITIONS[s]) if (!seen.has(n)) (seen.add(n), queue.push(n));
+        for (const n of CONNECTION_TRANSITIONS[s]) {
+          if (seen.has(n)) continue;
+          seen.add(n);
+          queue.push(n);
+        }
       }
       return seen;
     };
