@@ -2,20 +2,37 @@
 // namespaces joined by three veth uplinks shaped to 100 Mbit/s each (tbf), a TUN at both ends.
 // Ping and iperf3 TCP through the bond in both directions; one uplink cut during a transfer
 // (the transfer completes, throughput recovers, the link rejoins after the restore); the
-// redundant scheduler loses no ping across a cut; a lossy uplink does not poison the bond; a
-// client with the wrong PSK gets no tunnel.
+// redundant scheduler loses no ping across a cut; a lossy uplink does not poison the bond; the
+// wire carries no plaintext and replayed datagrams are dropped and counted; a client with the
+// wrong PSK gets no tunnel.
 // Measured numbers are printed (`bonding e2e:` lines) for the report; assertions keep a margin
 // for a shared 2-core machine (see docs/bonding.md "Performance").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gc } from '@edgebox/netlab';
 import { runIperf, runPing } from '@edgebox/vpn-peers';
 import type { IperfResult } from '@edgebox/vpn-peers';
 import { BOND_CLIENT_TUN, BOND_SERVER_TUN, createBondLab } from '../src/bonding-lab.js';
 import type { BondLab, BondProcess } from '../src/bonding-lab.js';
+import { readPcapUdp } from '../src/bonding-pcap.js';
 import type { PeerEvent } from '../src/json-lines.js';
 import { reportNotRoot, root } from './root-gate.js';
 
 const RATE_MBIT = 100;
+/** A payload pattern (ping -p) to look for on the wire. */
+const PATTERN_HEX = 'c0ffee11c0ffee22c0ffee33c0ffee44';
+/** Sends each hex line of $REPLAY_FILE as one UDP datagram to the server, from up1's address. */
+const REPLAY_SCRIPT = `
+const dgram = require('node:dgram');
+const lines = require('node:fs').readFileSync(process.env.REPLAY_FILE, 'utf8').trim().split('\\n');
+const s = dgram.createSocket('udp4');
+s.bind({ address: '10.71.1.1', port: 0 }, async () => {
+  for (const l of lines) await new Promise((r) => s.send(Buffer.from(l, 'hex'), 51820, '10.71.0.1', r));
+  s.close();
+});`;
 const LINKS = 3;
 
 function report(line: string): void {
@@ -135,6 +152,47 @@ describe.runIf(root.ok)('bonding VPN over three shaped uplinks', () => {
       expect(lossy.state).toBe('degraded');
     } finally {
       await b().lab.setLoss('up3', 0);
+    }
+  }, 30_000);
+
+  it('the wire shows no plaintext, and captured datagrams replayed at the server are dropped and counted', async () => {
+    await connect();
+    const dir = await mkdtemp(join(tmpdir(), 'edgebox-bond-pcap-'));
+    try {
+      const wireFile = join(dir, 'wire.pcap');
+      const tunFile = join(dir, 'tun.pcap');
+      const capture = (file: string, args: string[]): ChildProcess => b().lab.spawn('server', 'tcpdump', ['-U', '-n', '-w', file, ...args]);
+      const wire = capture(wireFile, ['-i', 'any', '-y', 'LINUX_SLL', 'udp', 'port', '51820']);
+      const tun = capture(tunFile, ['-i', 'bond0', 'icmp']); // raw IP: only searched for bytes
+      await new Promise((r) => setTimeout(r, 1500)); // tcpdump attaches
+      const ping = await runPing(b().lab, { node: 'client', address: BOND_SERVER_TUN, count: 10, intervalSeconds: 0.1, size: 200, timeoutMs: 10_000 });
+      await b().lab.exec('client', 'ping', ['-c', '5', '-i', '0.1', '-s', '200', '-p', PATTERN_HEX, BOND_SERVER_TUN], { timeoutMs: 10_000 });
+      expect(ping.received).toBe(10);
+      await new Promise((r) => setTimeout(r, 300));
+      for (const p of [wire, tun]) {
+        if (p.exitCode !== null || p.signalCode !== null) continue;
+        const closed = new Promise((r) => p.once('close', r));
+        p.kill('SIGINT');
+        await closed;
+      }
+      const pattern = Buffer.from(PATTERN_HEX, 'hex');
+      const tunBytes = await readFile(tunFile);
+      expect(tunBytes.includes(pattern)).toBe(true); // the payload is there in the clear inside the tunnel...
+      const sent = (await readPcapUdp(wireFile)).filter((d) => d.dst === '10.71.0.1' && d.dstPort === 51820);
+      expect(sent.length).toBeGreaterThanOrEqual(15);
+      expect(sent.some((d) => d.payload.includes(pattern))).toBe(false); // ...and nowhere on the wire
+      expect((await readFile(wireFile)).includes(pattern)).toBe(false);
+
+      const before = (await b().status('server')).counters.replayed;
+      const replayFile = join(dir, 'replay.hex');
+      await writeFile(replayFile, sent.map((d) => d.payload.toString('hex')).join('\n'));
+      await b().lab.exec('client', process.execPath, ['-e', REPLAY_SCRIPT], { env: { REPLAY_FILE: replayFile }, timeoutMs: 10_000 });
+      await new Promise((r) => setTimeout(r, 500));
+      const after = (await b().status('server')).counters.replayed;
+      report(`capture: ${sent.length} datagrams client->server, no plaintext; replayed: ${after - before} of ${sent.length} dropped as replays`);
+      expect(after - before).toBe(sent.length);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }, 30_000);
 
