@@ -26,6 +26,8 @@ import type { EventLog, PeerEvent } from './json-lines.js';
 
 /** Where the CLI's entry lives and where it runs from. */
 export const BOND_MAIN = fileURLToPath(new URL('../../apps/bonding/src/main.ts', import.meta.url));
+/** The built CLI (`nx run bonding:build`): what `createBondLab({ built: true })` runs. */
+export const BOND_MAIN_BUILT = fileURLToPath(new URL('../../apps/bonding/dist/main.js', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Tunnel addresses. */
 export const BOND_SERVER_TUN = '10.99.0.1';
@@ -43,6 +45,10 @@ export interface BondLabOptions {
   links?: number;
   /** tbf rate of every uplink, both directions (default: unshaped). */
   rateMbit?: number;
+  /** Run the built CLI (apps/bonding/dist) instead of the sources through tsx: production memory and start-up. */
+  built?: boolean;
+  /** Extra node flags for both processes (e.g. `--max-semi-space-size=4`). */
+  nodeFlags?: readonly string[];
 }
 
 /** Overrides of the client's config section. */
@@ -130,7 +136,9 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
   await writeFile(serverFile, JSON.stringify(serverConfig, null, 2), { mode: 0o600 });
 
   const spawn = (node: string, args: string[]): BondProcess => {
-    const child = lab.spawn(node, process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', BOND_MAIN, ...args], { cwd: REPO_ROOT });
+    const flags = options.nodeFlags ?? [];
+    const argv = options.built === true ? [...flags, BOND_MAIN_BUILT, ...args] : [...flags, '--conditions=@edgebox/source', '--import', 'tsx', BOND_MAIN, ...args];
+    const child = lab.spawn(node, process.execPath, argv, { cwd: REPO_ROOT });
     const log = collectEvents(child);
     return {
       log,
