@@ -111,6 +111,8 @@ export class PeerLink implements SchedulerLink {
   fbBytes = 0;
   /** Loss the peer saw on what we sent, EWMA over FEEDBACK deltas. */
   peerLossRatio = 0;
+  /** Consecutive arrivals older than the loss window (a restarted peer; receive.ts). */
+  oldStreak = 0;
   /** The latest data sequence received on this link and when (fast loss detection, receive.ts). */
   lastDataSeq = 0;
   lastDataMs = -Infinity;

@@ -30,6 +30,8 @@ import { OPEN_OK, OPEN_TOO_SHORT } from './session.js';
 
 const HANDSHAKE_TYPE_MIN = 0x01;
 const HANDSHAKE_TYPE_MAX = 0x04;
+/** Consecutive link sequences older than the loss window that mean the peer restarted. */
+const OLD_STREAK_RESET = 32;
 /** Gain of the sender-side loss EWMA per FEEDBACK delta. */
 const PEER_LOSS_GAIN = 0.25;
 
@@ -103,7 +105,15 @@ function onLinkReceive(peer: Peer, link: PeerLink, header: InnerHeader, bytes: n
   link.rxBytes += bytes;
   link.lastReceiveMs = nowMs;
   peer.lastAuthMs = nowMs;
-  link.loss.onReceive(header.linkSeq);
+  if (link.loss.onReceive(header.linkSeq) === 'old') {
+    // A peer that restarted numbers its links from 1 again: everything reads as too old for
+    // the loss window. A run of such arrivals starts the window over (cold: once per restart).
+    if (++link.oldStreak > OLD_STREAK_RESET) {
+      link.loss.reset();
+      link.loss.onReceive(header.linkSeq);
+      link.oldStreak = 0;
+    }
+  } else link.oldStreak = 0;
   link.jitter.update(header.sendTimeMs, nowMs);
   link.peerSendTs = header.sendTimeMs;
   link.peerSendAtMs = nowMs;

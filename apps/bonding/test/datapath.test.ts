@@ -149,6 +149,21 @@ describe('data path between two planes', () => {
     expect(twin.server.peer.reorder.counters.tooOld).toBe(0);
   });
 
+  it('a peer that restarted its link numbering gets a fresh loss window after a run of old numbers', () => {
+    const twin = createTwin({ links: 1 });
+    for (let i = 0; i < 40; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 1);
+    twin.flush(1);
+    const link = twin.server.peer.links[0]!;
+    const rx = link.loss.received;
+    twin.client.peer.links[0]!.tx.linkSeq = (twin.client.peer.links[0]!.tx.linkSeq - 100_000) >>> 0; // as if it restarted
+    for (let i = 40; i < 80; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 2);
+    twin.flush(2);
+    expect(link.loss.old).toBeLessThan(40);
+    expect(link.loss.received).toBeLessThan(rx + 40);
+    expect(link.loss.lossRatio).toBe(0);
+    expect(twin.server.written).toHaveLength(80);
+  });
+
   it('wire input is counted, never thrown: unknown type, unknown session, forged and replayed datagrams, handshakes', () => {
     const twin = createTwin({ links: 1 });
     const server = twin.server;
