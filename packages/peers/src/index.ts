@@ -5,3 +5,7 @@ export * from './ip.js';
 export * from './multiaddr.js';
 export * from './access-list.js';
 export * from './connection-state.js';
+export * from './backoff.js';
+export * from './circuit-breaker.js';
+export * from './rate-limit.js';
+export * from './connection-limit.js';
