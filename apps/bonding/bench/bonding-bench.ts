@@ -1,0 +1,171 @@
+// Bonding benchmark (shared/BENCH.md, issue 3): a client namespace with three unshaped veth
+// uplinks to a server namespace; edgebox-bond over 1, 2 and 3 of them, and, over the first
+// uplink in the same run, the bare link, OpenVPN 2.6 and wireguard-go — all measured
+// alternately with iperf3 (one TCP stream, Mbit/s) and ping (RTT added over the bare link).
+// Needs root, iperf3, openvpn and wireguard-go (Debian's packages).
+//
+//   npx nx run bonding:bench                   # 3 runs x 5 s
+//   npm run bench -- --runs 5 --seconds 10     # from apps/bonding
+//   npm run bench -- --reverse                 # server -> client
+//
+// Prints a table and writes bench-results/bonding.json at the repository root.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import { formatTable, runAlternating, writeBenchResults } from '@edgebox/bench';
+import type { Contender } from '@edgebox/bench';
+import { createLab, gc, rootStatus } from '@edgebox/netlab';
+import type { Lab } from '@edgebox/netlab';
+import { preparePeers, runIperf, runPing } from '@edgebox/vpn-peers';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    reverse: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(values.runs);
+const seconds = Number(values.seconds);
+const reverse = values.reverse === true;
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+const LISTEN = '10.73.0.1';
+const SERVER_TUN = '10.97.0.1';
+const LINKS = 3;
+const NODE_FLAGS = ['--max-semi-space-size=1', '--conditions=@edgebox/source', '--import', 'tsx'];
+
+/** The first line of an error (the rest may be log tails). */
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n', 1)[0]!;
+}
+
+const root = rootStatus();
+if (!root.ok) {
+  console.error(`bonding bench needs root: ${root.reason}`);
+  process.exit(1);
+}
+
+/** Resolves when `child` printed a JSON log line matching `match` (rejects on exit or timeout). */
+function waitLine(child: ChildProcess, match: (line: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          if (match(JSON.parse(line) as Record<string, unknown>)) return done();
+        } catch {
+          // not a JSON line
+        }
+      }
+    };
+    const onExit = (): void => done(new Error(`edgebox-bond exited before ${what}`));
+    const timer = setTimeout(() => done(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const lab: Lab = await createLab({
+  nodes: { client: {}, server: {} },
+  links: Array.from({ length: LINKS }, (_, i) => ({
+    name: `up${i + 1}`,
+    a: { node: 'client', ipv4: `10.73.${i + 1}.1/24` },
+    b: { node: 'server', ipv4: `10.73.${i + 1}.2/24` },
+  })),
+  routes: [],
+});
+const dir = await mkdtemp(join(tmpdir(), 'edgebox-bond-bench-'));
+let server: ChildProcess | undefined;
+let client: ChildProcess | undefined;
+let clientLinks = 0;
+try {
+  await lab.exec('server', 'ip', ['addr', 'add', `${LISTEN}/32`, 'dev', 'lo']);
+  const psk = randomBytes(32).toString('base64');
+  const serverFile = join(dir, 'server.json');
+  await writeFile(
+    serverFile,
+    JSON.stringify({ mode: 'server', tun: { address: `${SERVER_TUN}/24` }, server: { listen: `${LISTEN}:51830`, clients: [{ name: 'bench', psk, tunAddress: '10.97.0.2' }] } }),
+    { mode: 0o600 },
+  );
+  server = lab.spawn('server', process.execPath, [...NODE_FLAGS, MAIN, 'server', '--config', serverFile], { cwd: REPO });
+  await waitLine(server, (l) => typeof l.msg === 'string' && l.msg.startsWith('edgebox-bond server running'), 30_000, 'server start');
+
+  /** (Re)start the client over the first `n` uplinks and wait until every one is up. */
+  const useLinks = async (n: number): Promise<void> => {
+    if (clientLinks === n) return;
+    await stopChild(client);
+    const file = join(dir, `client-${n}.json`);
+    const links = Array.from({ length: n }, (_, i) => ({ name: `up${i + 1}`, interface: `up${i + 1}`, source: `10.73.${i + 1}.1`, gateway: `10.73.${i + 1}.2` }));
+    await writeFile(file, JSON.stringify({ mode: 'client', identity: { psk }, tun: { address: '10.97.0.2/24' }, client: { name: 'bench', server: `${LISTEN}:51830`, links } }), { mode: 0o600 });
+    client = lab.spawn('client', process.execPath, [...NODE_FLAGS, MAIN, 'client', '--config', file], { cwd: REPO });
+    let up = 0;
+    await waitLine(client, (l) => l.msg === 'link state' && l.to === 'up' && ++up === n, 30_000, `${n} links up`);
+    clientLinks = n;
+  };
+  const bondTcp = (n: number) => async (): Promise<number> => {
+    await useLinks(n);
+    return (await runIperf(lab, { client: 'client', server: 'server', address: SERVER_TUN, seconds, reverse })).receiverMbps;
+  };
+  const bond: Contender[] = [
+    { name: 'bond-1link-tcp', unit: 'Mbit/s', ratioTo: 'openvpn-tcp', run: bondTcp(1) },
+    { name: 'bond-2link-tcp', unit: 'Mbit/s', ratioTo: 'openvpn-tcp', run: bondTcp(2) },
+    { name: 'bond-3link-tcp', unit: 'Mbit/s', ratioTo: 'openvpn-tcp', run: bondTcp(3) },
+    {
+      name: 'bond-rtt-added',
+      unit: 'ms',
+      run: async () => {
+        await useLinks(LINKS);
+        const through = (await runPing(lab, { node: 'client', address: SERVER_TUN })).medianMs;
+        return through - (await runPing(lab, { node: 'client', address: '10.73.1.2' })).medianMs;
+      },
+    },
+  ];
+
+  console.log(`bonding bench: ${runs} runs x ${seconds} s, 1 TCP stream${reverse ? ', reverse' : ''}, ${LINKS} unshaped veth uplinks (lab ${lab.runId})`);
+  const peers = await preparePeers(lab, { link: 'up1', client: 'client', server: 'server', seconds, reverse });
+  try {
+    for (const [peer, err] of Object.entries(peers.errors)) console.error(`! ${peer} did not start:\n${err.message}`);
+    const rows = await runAlternating([...bond, ...peers.contenders], runs);
+    console.log(formatTable(rows));
+    for (const r of rows) if (r.samples.length > 1) console.log(`  ${r.name}: ${r.samples.map((v) => Number(v.toPrecision(4))).join(', ')}`);
+    console.log(`wrote ${writeBenchResults('bonding', rows)}`);
+  } finally {
+    await peers.stop();
+  }
+} catch (err) {
+  console.error(`bonding bench failed: ${firstLine(err)}`);
+  process.exitCode = 1;
+} finally {
+  await stopChild(client);
+  await stopChild(server);
+  await lab.destroy();
+  await gc({ own: true });
+  await rm(dir, { recursive: true, force: true });
+}
