@@ -9,3 +9,6 @@ export * from './backoff.js';
 export * from './circuit-breaker.js';
 export * from './rate-limit.js';
 export * from './connection-limit.js';
+export * from './peer-record.js';
+export * from './json-file-store.js';
+export * from './address-book.js';
