@@ -214,7 +214,7 @@ class ServerPlaneImpl implements ServerPlane {
     if (configured === undefined) {
       result.destroy();
       this.counters.handshakeRefused++;
-      this.init.hooks.handshakeFailed(address, 'BONDING_UNKNOWN_CLIENT', 'the handshake named no configured client');
+      this.init.hooks.handshakeFailed(address, 'unknown-client', 'the handshake named no configured client');
       return;
     }
     const session = createSession(result, { ...this.init.session, nowMs });
@@ -223,7 +223,7 @@ class ServerPlaneImpl implements ServerPlane {
     if (outcome === 'full' || outcome === 'collision') {
       session.destroy();
       this.counters.handshakeRefused++;
-      this.init.hooks.handshakeFailed(address, outcome === 'full' ? 'BONDING_SERVER_FULL' : 'BONDING_INDEX_COLLISION', `session not installed: ${outcome}`);
+      this.init.hooks.handshakeFailed(address, outcome === 'full' ? 'server-full' : 'index-collision', `session not installed: ${outcome}`);
       return;
     }
     const entry = this.table.client(key)!;

@@ -35,7 +35,7 @@ export interface BondingEvents {
   'link.state': { peer: string; link: string; linkId: number; from: LinkState; to: LinkState; reason: string };
   /** A session came, was rekeyed, or went. */
   session: { peer: string; event: 'established' | 'rekeyed' | 'closed' | 'expired'; detail: string };
-  /** A handshake was refused (wrong key, untrusted certificate, unknown client, ...). */
+  /** A handshake was refused: `code` is the crypto error code (CRYPTO_HANDSHAKE_AUTH, CRYPTO_CERT_UNTRUSTED, ...) or unknown-client, server-full, index-collision. */
   'handshake.failed': { peer: string; code: string; message: string };
 }
 
