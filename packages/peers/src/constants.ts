@@ -91,9 +91,7 @@ export const CIRCUIT_HALF_OPEN_PROBES = 1;
 /** Bound on the failure threshold (the failure ring is this long at most). */
 export const CIRCUIT_MAX_FAILURE_THRESHOLD = 10_000;
 
-// -- rate limits and connection limits
+// -- rate limits
 
 /** Default bound on keys a rate limiter tracks (least recently used evicted beyond it). */
 export const RATE_LIMIT_MAX_KEYS = 10_000;
-/** Default bound on keys a connection limiter tracks. */
-export const CONNECTION_LIMIT_MAX_KEYS = 100_000;

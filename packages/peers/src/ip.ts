@@ -90,7 +90,11 @@ export function formatIp(ip: IpAddress): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
-/** The IPv4 address an IPv4-mapped IPv6 address carries, or undefined. */
+/**
+ * The IPv4 address an IPv4-mapped IPv6 address carries, or undefined.
+ *
+ * @example formatIp(unmapIpv4(parseIp('::ffff:192.0.2.1')!)!) // '192.0.2.1'
+ */
 export function unmapIpv4(ip: IpAddress): IpAddress | undefined {
   if (ip.version === 6 && ip.value >> 32n === 0xffffn) return { version: 4, value: ip.value & 0xffffffffn };
   return undefined;

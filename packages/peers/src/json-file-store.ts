@@ -23,7 +23,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PeersError, checkInteger } from './errors.js';
+import { PeersError, checkInteger, invalid } from './errors.js';
 
 /** The file operations the store needs; replaceable to inject faults in tests. */
 export interface StoreFileSystem {
@@ -41,7 +41,11 @@ export interface StoreFileSystem {
   syncDir(dir: string): Promise<void>;
 }
 
-/** node:fs/promises implementation of StoreFileSystem. */
+/**
+ * node:fs/promises implementation of StoreFileSystem (the default).
+ *
+ * @example const fs = { ...nodeStoreFileSystem, rename: failingRename }; // fault injection in tests
+ */
 export const nodeStoreFileSystem: StoreFileSystem = {
   async writeNewFile(path, data) {
     const handle = await fsp.open(path, 'wx', 0o600);
@@ -135,7 +139,7 @@ type Candidate<T> = { kind: 'missing' } | { kind: 'ok'; text: string; parsed: St
  * await store.save(JSON.stringify(book));
  */
 export function createJsonFileStore<T>(init: JsonFileStoreInit<T>, components: JsonFileStoreComponents = {}): JsonFileStore<T> {
-  if (typeof init.path !== 'string' || init.path.length === 0) throw new PeersError('PEERS_INVALID_ARGUMENT', `path ${String(init.path)} is not a non-empty string`);
+  if (typeof init.path !== 'string' || init.path.length === 0) throw invalid('path', init.path, 'a non-empty file path');
   const maxBytes = checkInteger('maxBytes', init.maxBytes ?? 64 * 1024 * 1024, 1, 2 ** 31 - 1);
   const fs = components.fs ?? nodeStoreFileSystem;
   const now = components.now ?? Date.now;
