@@ -71,7 +71,7 @@ export function isPeersError(err: unknown, code?: PeersErrorCode): err is PeersE
   return typeof c === 'string' && c.startsWith('PEERS_') && (code === undefined || c === code);
 }
 
-/** Short printable form of a value for messages (never more than ~60 characters). */
+/** Internal (not exported by the package). Short printable form of a value for messages (never more than ~60 characters). */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
@@ -82,18 +82,18 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
-/** `<field> <value> is not <expectation>` with code PEERS_INVALID_ARGUMENT (or the one given). */
+/** Internal. `<field> <value> is not <expectation>` with code PEERS_INVALID_ARGUMENT (or the one given). */
 export function invalid(field: string, value: unknown, expectation: string, code: PeersErrorCode = 'PEERS_INVALID_ARGUMENT'): PeersError {
   return new PeersError(code, `${field} ${describeValue(value)} is not ${expectation}`, { details: { field, expected: expectation } });
 }
 
-/** Validate an integer option in [min, max]; returns it. */
+/** Internal. Validate an integer option in [min, max]; returns it. */
 export function checkInteger(field: string, value: unknown, min: number, max: number): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
   throw invalid(field, value, `an integer in ${min}..${max}`);
 }
 
-/** Validate a finite number in [min, max]; returns it. */
+/** Internal. Validate a finite number in [min, max]; returns it. */
 export function checkNumber(field: string, value: unknown, min: number, max: number): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return value;
   throw invalid(field, value, `a number in ${min}..${max}`);

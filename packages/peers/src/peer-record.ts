@@ -119,7 +119,7 @@ export function checkTags(tags: unknown, field = 'tags'): string[] {
   return out;
 }
 
-/** Build a frozen record (fields already validated). */
+/** Internal (not exported by the package). Build a frozen record (fields already validated). */
 export function freezeRecord(record: PeerRecord): PeerRecord {
   return Object.freeze({
     ...record,
