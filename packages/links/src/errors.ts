@@ -22,6 +22,7 @@ export const LINKS_ERROR_CODES = [
   'LINKS_TUN_IO', // an open TUN device failed (deleted from outside, fd error); it is closed
   'LINKS_ROUTE_CONFLICT', // a policy-routing table or rule slot is held by a route/rule that is not ours
   'LINKS_SOCKET', // a link's UDP socket could not be bound or connected (address not local, port in use)
+  'LINKS_NATIVE_UNAVAILABLE', // the batch_io addon (batched sendmmsg/recvmmsg/TUN I/O) was not built or does not load: fall back to node:dgram
 ] as const;
 
 /** One of LINKS_ERROR_CODES. */

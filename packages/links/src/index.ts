@@ -84,6 +84,18 @@ export {
   type SourceRouteInit,
   type SourceRuleInfo,
 } from './policy-routing.js';
+export {
+  createBatchUdpSocket,
+  BATCH_UDP_DEFAULT_BATCH,
+  BATCH_UDP_DEFAULT_SLOT_BYTES,
+  BATCH_UDP_MAX_ROUNDS,
+  type BatchUdpSocket,
+  type BatchUdpSocketInit,
+  type BatchUdpHandler,
+  type BatchUdpStats,
+} from './batch-udp.js';
+export { createTunBatchIo, type TunBatchIo, type TunBatchIoInit, type TunBatchStats } from './batch-tun.js';
+export { loadBatchIo, batchIoAvailable, packAddress, unpackAddress, ADDR_SLOT_BYTES, BATCH_IO_MAX, type BatchData } from './batch-native.js';
 export { createUdpLink, type UdpLink, type UdpLinkInit, type UdpLinkStats, type UdpEndpoint, type UdpMessageHandler } from './udp-link.js';
 export {
   createLinkDiscovery,
