@@ -23,6 +23,7 @@ import {
   CLOSE_REASON_SHUTDOWN,
   HANDSHAKE_REFUSED_BACKOFF_MS,
   LINK_MTU_DEFAULT,
+  MTU_MIN,
   REKEY_GRACE_MS,
   ROUTE_REPAIR_INTERVAL_MS,
   SESSION_SILENCE_REHANDSHAKE_MS,
@@ -32,7 +33,8 @@ import {
 } from './constants.js';
 import { BondingError } from './errors.js';
 import { HandshakeAttempt } from './handshake.js';
-import { tunMtuFor } from './mtu.js';
+import { tunMtuFor, tunnelOverheadBytes } from './mtu.js';
+import { createPathMtuSearch, interfaceMtuToward } from './path-mtu.js';
 import { Peer, PeerLink } from './peer.js';
 import { createPlaneBuffers, createPlaneCounters } from './plane.js';
 import type { Plane, PlaneCounters, PlaneHooks, SendRing } from './plane.js';
@@ -99,7 +101,11 @@ function linkMtuFamily(address: string): 4 | 6 {
 class ClientPlaneImpl implements ClientPlane {
   readonly mode = 'client' as const;
   tun!: TunDevice;
-  readonly tunMtu: number;
+  tunMtu: number;
+  /** The largest TUN MTU the buffers hold (the configured or the 'auto' default). */
+  readonly maxTunMtu: number;
+  private readonly mtuPad: Uint8Array;
+  private mtuApplying = false;
   readonly ring: SendRing;
   readonly pickOut: Int32Array;
   readonly report: FeedbackReport;
@@ -133,6 +139,8 @@ class ClientPlaneImpl implements ClientPlane {
     const hp = parseHostPort(client.server)!;
     this.server = { address: hp.host, port: hp.port };
     this.tunMtu = config.tun.mtu === 'auto' ? tunMtuFor(client.links.map((l) => ({ mtu: LINK_MTU_DEFAULT, family: linkMtuFamily(l.source) }))) : config.tun.mtu;
+    this.maxTunMtu = this.tunMtu;
+    this.mtuPad = new Uint8Array(this.tunMtu);
     const buffers = createPlaneBuffers(this.tunMtu);
     this.ring = buffers.ring;
     this.pickOut = buffers.pickOut;
@@ -195,6 +203,12 @@ class ClientPlaneImpl implements ClientPlane {
         });
         udp.onMessage((data, from) => onDatagram(this, data, from, performance.now()));
         link.udp = udp;
+        link.family = linkMtuFamily(l.source);
+        if (config.tun.mtu === 'auto') {
+          // the interface MTU bounds the search (a bigger probe would be fragmented locally)
+          const ifMtu = (await interfaceMtuToward(l.source, this.server.address)) ?? LINK_MTU_DEFAULT;
+          link.pmtu = createPathMtuSearch({ upperBound: Math.min(ifMtu, this.maxTunMtu + tunnelOverheadBytes(link.family)) });
+        }
         opened++;
       } catch (error) {
         link.machine.disable(now);
@@ -203,6 +217,9 @@ class ClientPlaneImpl implements ClientPlane {
       }
     }
     if (opened === 0) throw new BondingError('BONDING_START', `no link of ${client.links.length} could be opened`, { details: { links: client.links.map((l) => l.name) } });
+    let bound = Infinity; // the interfaces' MTUs: the TUN starts from them, probing refines
+    for (const link of this.peer.links) if (link.pmtu !== null) bound = Math.min(bound, link.pmtu.pathMtu - tunnelOverheadBytes(link.family));
+    if (bound !== Infinity && Math.max(MTU_MIN, bound) < this.tunMtu) await this.applyTunMtu(Math.max(MTU_MIN, bound), 'interface MTU');
     this.tun.onPackets((packets, lengths, count) => onTunPackets(this, packets, lengths, count));
     this.tun.onError((error) => this.init.warn(`tun ${this.tun.name} failed`, error));
     this.stopTicker = startTicker(this);
@@ -272,6 +289,7 @@ class ClientPlaneImpl implements ClientPlane {
   onTick(nowMs: number): void {
     if (this.stopped) return;
     this.repairRoutes(nowMs);
+    if (this.config.tun.mtu === 'auto') this.pathMtu(nowMs);
     if (this.previous !== null && nowMs >= this.previousUntilMs) {
       this.previous.destroy();
       this.previous = null;
@@ -370,6 +388,50 @@ class ClientPlaneImpl implements ClientPlane {
     candidates.sort((a, b) => rank(a) - rank(b));
     const link = candidates[(attempt.sends - 1 + candidates.length) % candidates.length]!;
     link.udp!.send(msg);
+  }
+
+  /**
+   * Path MTU (tun.mtu auto): a sized PROBE where a link's search asks for one, then the TUN MTU
+   * follows the smallest usable link's path MTU (cold: a compare per link per tick).
+   */
+  private pathMtu(nowMs: number): void {
+    const session = this.current;
+    let want = Infinity;
+    for (const link of this.peer.links) {
+      const search = link.pmtu;
+      if (search === null || link.udp === null) continue;
+      if (link.state === 'down') {
+        if (search.done) search.restart(nowMs); // search again once it is back
+        continue;
+      }
+      if (session !== null && (link.state === 'up' || link.state === 'degraded')) {
+        const size = search.poll(nowMs);
+        if (size > 0) {
+          const pad = size - tunnelOverheadBytes(link.family);
+          if (pad >= 0 && transmit(this, this.peer, session, link, TYPE_PROBE, 0, this.mtuPad.subarray(0, pad), nowMs)) search.onSent(link.tx.sendTimeMs, nowMs);
+        }
+        want = Math.min(want, search.pathMtu - tunnelOverheadBytes(link.family));
+      }
+    }
+    if (want === Infinity) return;
+    const mtu = Math.max(MTU_MIN, Math.min(this.maxTunMtu, want));
+    if (mtu !== this.tunMtu) void this.applyTunMtu(mtu, 'path MTU');
+  }
+
+  /** Set the TUN MTU (and with it the MSS clamp, which reads tunMtu) to `mtu`. */
+  async applyTunMtu(mtu: number, reason: string): Promise<void> {
+    if (this.mtuApplying || this.stopped) return;
+    this.mtuApplying = true;
+    const from = this.tunMtu;
+    try {
+      await this.tun.setMtu(mtu);
+      this.tunMtu = mtu;
+      this.init.hooks.mtu?.(from, mtu, reason);
+    } catch (error) {
+      this.init.warn(`tun ${this.tun.name}: mtu ${mtu} cannot be set`, error);
+    } finally {
+      this.mtuApplying = false;
+    }
   }
 
   /** PROBE on every link under `session`: the server's PROBE_ACK confirms it (and wakes the links). */

@@ -13,6 +13,7 @@
  * - session-table.ts a server's sessions by receiver index, rekey grace, idle expiry
  * - reorder.ts       the bounded reorder buffer (§4)
  * - mtu.ts           overhead, TUN MTU, TCP MSS clamp (§7)
+ * - path-mtu.ts      a link's path MTU search with sized PROBEs (§7)
  *
  * @example
  * import { createSession, createInnerHeader, TYPE_DATA, OPEN_OK } from '@edgebox/bonding';
@@ -84,6 +85,7 @@ export {
   type IpFamily,
   type LinkPathMtu,
 } from './mtu.js';
+export { createPathMtuSearch, interfaceMtuToward, type PathMtuSearch, type PathMtuSearchInit } from './path-mtu.js';
 export {
   createBondingService,
   type BondingEvents,

@@ -47,6 +47,7 @@ import type {
 import { randomInt } from 'node:crypto';
 import { MAX_LINKS } from './constants.js';
 import { createInnerHeader } from './inner-header.js';
+import type { PathMtuSearch } from './path-mtu.js';
 import type { InnerHeader } from './inner-header.js';
 import { createReorderBuffer } from './reorder.js';
 import type { ReorderBuffer, ReorderDeliver } from './reorder.js';
@@ -121,6 +122,10 @@ export class PeerLink implements SchedulerLink {
   fbTxPackets = 0;
   /** Client: the link's own socket. */
   udp: UdpLink | null = null;
+  /** Client with `tun.mtu: auto`: the link's path MTU search (path-mtu.ts). */
+  pmtu: PathMtuSearch | null = null;
+  /** IP family of the link's outer packets (overhead 84 / 104). */
+  family: 4 | 6 = 4;
   /** Server: the client's endpoint for this link, learned from authentic datagrams (roaming). */
   address = '';
   port = 0;

@@ -101,6 +101,8 @@ export interface PlaneHooks {
   linkState(peer: Peer, link: PeerLink, transition: LinkTransition): void;
   session(peer: Peer, event: 'established' | 'rekeyed' | 'closed' | 'expired', detail: string): void;
   handshakeFailed(peer: string, code: string, message: string): void;
+  /** The TUN MTU changed (client, tun.mtu auto: a link's path MTU changed). */
+  mtu?(from: number, to: number, reason: string): void;
 }
 
 /** Counters of a new plane. */

@@ -18,7 +18,7 @@
  */
 import type { UdpEndpoint } from '@edgebox/links';
 import { seqDiff32 } from '@edgebox/links';
-import { DATAGRAM_MIN_BYTES, TYPE_CLOSE, TYPE_DATA, TYPE_FEEDBACK, TYPE_PROBE } from './constants.js';
+import { DATAGRAM_MIN_BYTES, TYPE_CLOSE, TYPE_DATA, TYPE_FEEDBACK, TYPE_PROBE, TYPE_PROBE_ACK } from './constants.js';
 import { tryDecodeFeedback } from './feedback.js';
 import type { FeedbackReport } from './feedback.js';
 import type { InnerHeader } from './inner-header.js';
@@ -94,7 +94,9 @@ function openDatagram(plane: Plane, data: Uint8Array, from: UdpEndpoint, nowMs: 
       plane.onClose(peer, nowMs);
       break;
     default:
-      break; // PROBE_ACK: its RTT sample is all it brings
+      // PROBE_ACK: its RTT sample, and the proof that a sized path-MTU probe passed
+      if (link.pmtu !== null && opened.type === TYPE_PROBE_ACK) link.pmtu.onAck(opened.header.echoTimeMs, nowMs);
+      break;
   }
 }
 

@@ -10,7 +10,7 @@
  *   stop()          CLOSE to the peer(s), sockets and TUN closed, NAT table removed
  *   status()        per link: state, RTT, jitter, loss, rate, bytes; per client on a server
  *   health()        plane: running; session: a client with a session, a server listening
- *   events          link.state, session, handshake.failed
+ *   events          link.state, session, handshake.failed, mtu
  *   registry        edgebox_bonding_* read at scrape time (metrics.ts)
  */
 import { createLifecycle, createLogger, createMetricsRegistry, createTypedEmitter, healthCheck, healthReport, lifecycleHealth } from '@edgebox/runtime';
@@ -37,6 +37,8 @@ export interface BondingEvents {
   session: { peer: string; event: 'established' | 'rekeyed' | 'closed' | 'expired'; detail: string };
   /** A handshake was refused: `code` is the crypto error code (CRYPTO_HANDSHAKE_AUTH, CRYPTO_CERT_UNTRUSTED, ...) or unknown-client, server-full, index-collision. */
   'handshake.failed': { peer: string; code: string; message: string };
+  /** The TUN MTU changed (client, tun.mtu auto): a link's path MTU or its interface MTU. */
+  mtu: { from: number; to: number; reason: string };
 }
 
 /** One row of the per-link table. */
@@ -61,6 +63,8 @@ export type BondingLinkStatus = {
   rxPackets: number;
   /** Server: the client's endpoint for this link. */
   endpoint: string | null;
+  /** Client with tun.mtu auto: the link's path MTU (probed; the interface MTU until a size fails). */
+  pathMtu: number | null;
 };
 
 /** One peer (client: the server; server: each client). */
@@ -121,6 +125,7 @@ function linkStatus(peer: Peer, link: PeerLink): BondingLinkStatus {
     txPackets: link.txPackets,
     rxPackets: link.rxPackets,
     endpoint: link.port === 0 ? null : `${link.address}:${link.port}`,
+    pathMtu: link.pmtu === null ? null : link.pmtu.pathMtu,
   };
 }
 
@@ -186,6 +191,10 @@ export function createBondingService(init: BondingServiceInit = {}): Service<Bon
     handshakeFailed(peer, code, message) {
       log.warn({ peer, code, reason: message }, 'handshake refused');
       events.emit('handshake.failed', { peer, code, message });
+    },
+    mtu(from, to, reason) {
+      log.info({ from, to, reason }, 'tun mtu');
+      events.emit('mtu', { from, to, reason });
     },
   };
   const warn = (message: string, error: unknown): void => log.warn({ err: error }, message);

@@ -41,6 +41,7 @@ const link = (over: Partial<BondingLinkStatus> = {}): BondingLinkStatus => ({
   txPackets: 100,
   rxPackets: 10,
   endpoint: null,
+  pathMtu: null,
   ...over,
 });
 
