@@ -93,7 +93,21 @@ export {
   type BondingPeerStatus,
   type BondingLinkStatus,
   type BondingServiceInit,
+  type BondingService,
 } from './service.js';
+export {
+  createBondingEventPublisher,
+  BONDING_EVENT_KINDS,
+  BondingLinkStateEvent,
+  BondingSessionEstablishedEvent,
+  BondingSessionRekeyedEvent,
+  BondingSessionClosedEvent,
+  BondingSessionExpiredEvent,
+  BondingHandshakeFailedEvent,
+  BondingMtuChangedEvent,
+  type BondingEventPublisher,
+  type BondingEventPublisherInit,
+} from './events.js';
 export {
   BondingConfigSchema,
   parseHostPort,

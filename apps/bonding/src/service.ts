@@ -10,7 +10,8 @@
  *   stop()          CLOSE to the peer(s), sockets and TUN closed, NAT table removed
  *   status()        per link: state, RTT, jitter, loss, rate, bytes; per client on a server
  *   health()        plane: running; session: a client with a session, a server listening
- *   events          link.state, session, handshake.failed, mtu
+ *   events          link.state, session, handshake.failed, mtu; each also as an @edgebox/events
+ *                   v1 event (`event`) published on `bus` (events.ts)
  *   registry        edgebox_bonding_* read at scrape time (metrics.ts)
  */
 import { createLifecycle, createLogger, createMetricsRegistry, createTypedEmitter, healthCheck, healthReport, lifecycleHealth } from '@edgebox/runtime';
@@ -28,6 +29,8 @@ import type { PlaneHooks } from './plane.js';
 import { startServerPlane } from './server.js';
 import type { ServerPlane } from './server.js';
 import type { SessionInit } from './session.js';
+import type { EventBus, EventV1 } from '@edgebox/events';
+import { createBondingEventPublisher } from './events.js';
 
 /** Events of the bonding service. */
 export interface BondingEvents {
@@ -39,7 +42,15 @@ export interface BondingEvents {
   'handshake.failed': { peer: string; code: string; message: string };
   /** The TUN MTU changed (client, tun.mtu auto): a link's path MTU or its interface MTU. */
   mtu: { from: number; to: number; reason: string };
+  /** Each of the above as an @edgebox/events v1 event (events.ts kinds), as published on `bus`. */
+  event: EventV1;
 }
+
+/** The bonding Service with its event bus. */
+export type BondingService = Service<BondingConfig, BondingStatus, BondingEvents> & {
+  /** The @edgebox/events bus the service publishes its status changes on (events.ts). */
+  readonly bus: EventBus;
+};
 
 /** One row of the per-link table. */
 export type BondingLinkStatus = {
@@ -102,6 +113,8 @@ export interface BondingServiceInit {
   logger?: Logger;
   /** Session limits (rekey / reject after ms or messages); default bonding.md §6. For tests and labs. */
   session?: Omit<SessionInit, 'nowMs'>;
+  /** The bus to publish bonding events on (default: one of the service's own, last 256 kept). */
+  bus?: EventBus;
 }
 
 const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -171,9 +184,13 @@ function restartShape(c: BondingConfig): string {
  * console.log(bond.status().peers[0]?.links);
  * await bond.stop();
  */
-export function createBondingService(init: BondingServiceInit = {}): Service<BondingConfig, BondingStatus, BondingEvents> {
+export function createBondingService(init: BondingServiceInit = {}): BondingService {
   const log = init.logger ?? createLogger({ app: 'bonding' });
   const events: TypedEmitter<BondingEvents> = createTypedEmitter<BondingEvents>();
+  const publisher = createBondingEventPublisher(init.bus === undefined ? {} : { bus: init.bus });
+  const forward = (event: EventV1): void => {
+    events.emit('event', event);
+  };
   const registry = createMetricsRegistry({ app: 'bonding' });
   let client: ClientPlane | null = null;
   let server: ServerPlane | null = null;
@@ -183,18 +200,22 @@ export function createBondingService(init: BondingServiceInit = {}): Service<Bon
     linkState(peer, link, t) {
       log.info({ peer: peer.name, link: link.id, from: t.from, to: t.to, reason: t.reason }, 'link state');
       events.emit('link.state', { peer: peer.name, link: link.id, linkId: link.linkId, from: t.from, to: t.to, reason: t.reason });
+      forward(publisher.linkState(peer.name, link.id, link.linkId, t.from, t.to, t.reason));
     },
     session(peer, event, detail) {
       log.info({ peer: peer.name, event, detail }, 'session');
       events.emit('session', { peer: peer.name, event, detail });
+      forward(publisher.session(peer.name, event, detail));
     },
     handshakeFailed(peer, code, message) {
       log.warn({ peer, code, reason: message }, 'handshake refused');
       events.emit('handshake.failed', { peer, code, message });
+      forward(publisher.handshakeFailed(peer, code, message));
     },
     mtu(from, to, reason) {
       log.info({ from, to, reason }, 'tun mtu');
       events.emit('mtu', { from, to, reason });
+      forward(publisher.mtu(from, to, reason));
     },
   };
   const warn = (message: string, error: unknown): void => log.warn({ err: error }, message);
@@ -273,6 +294,7 @@ export function createBondingService(init: BondingServiceInit = {}): Service<Bon
     name: 'bonding',
     configSchema: BondingConfigSchema,
     events,
+    bus: publisher.bus,
     registry,
     get state() {
       return life.state;

@@ -13,6 +13,8 @@ import { describeServiceContract } from '@edgebox/runtime/testing';
 import { createLogger } from '@edgebox/runtime';
 import { createBondingService } from '../src/service.js';
 import type { BondingEvents } from '../src/service.js';
+import { BondingLinkStateEvent } from '../src/events.js';
+import type { EventV1 } from '@edgebox/events';
 
 const { root, reportNotRoot } = rootGate('bonding service');
 const PSK = randomBytes(32).toString('base64');
@@ -90,6 +92,8 @@ describe.runIf(root.ok)('bonding service as root', () => {
     const client = createBondingService({ logger: silent });
     const seen: BondingEvents['session'][] = [];
     client.events.on('session', (e) => seen.push(e));
+    const forwarded: EventV1[] = [];
+    client.events.on('event', (e) => forwarded.push(e));
     const up = new Promise<void>((resolve) => {
       let n = 0;
       client.events.on('link.state', (e) => {
@@ -106,6 +110,13 @@ describe.runIf(root.ok)('bonding service as root', () => {
       });
       await up;
       expect(seen).toEqual([{ peer: 'server', event: 'established', detail: 'chacha20-poly1305' }]);
+      // status as events: the same changes on the service's @edgebox/events bus, forwarded by its emitter
+      const published = client.bus.history().map((e) => e.event);
+      expect(published.filter((e) => e.kind === 'session.established').map((e) => e.data)).toEqual([{ peer: 'server', event: 'established', detail: 'chacha20-poly1305' }]);
+      expect(published.filter((e) => BondingLinkStateEvent.is(e) && e.states?.new === 'up').map((e) => e.subject)).toEqual(expect.arrayContaining(['server/lo1', 'server/lo2']));
+      expect(published.every((e) => e.v === 1 && e.source === 'bonding')).toBe(true);
+      expect(forwarded.map((e) => e.id)).toEqual(published.map((e) => e.id));
+      expect(server.bus.history().some((e) => e.event.kind === 'session.established' && e.event.subject === 'site-a')).toBe(true);
       const ping = await lab!.exec('a', 'ping', ['-c', '5', '-i', '0.2', '-W', '2', '10.98.0.1'], { timeoutMs: 15_000 });
       expect(ping.stdout).toMatch(/5 packets transmitted, 5 received/);
 
