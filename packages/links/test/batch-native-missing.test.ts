@@ -1,5 +1,6 @@
 // When the batch_io addon was not built (no compiler at install time, another OS), loading it
 // fails with LINKS_NATIVE_UNAVAILABLE, saying how to build it, so callers fall back to dgram.
+import type * as NodeModule from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 afterEach(() => {
@@ -11,7 +12,7 @@ describe('batch_io addon missing', () => {
   it('throws LINKS_NATIVE_UNAVAILABLE from every factory, and batchIoAvailable() is false', async () => {
     vi.resetModules();
     vi.doMock('node:module', async (importOriginal) => {
-      const actual = await importOriginal<typeof import('node:module')>();
+      const actual = await importOriginal<typeof NodeModule>();
       return {
         ...actual,
         createRequire: (url: string | URL) => {
