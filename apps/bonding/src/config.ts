@@ -153,6 +153,27 @@ const ServerClientSchema = z.strictObject({
   tunAddress: z.string().refine((s) => isIP(s) === 4, { message: 'an IPv4 address' }),
   /** Downstream scheduler for this client (default: server.scheduler). */
   scheduler: z.enum(SCHEDULER_KINDS as [SchedulerKind, ...SchedulerKind[]]).optional(),
+  /**
+   * Downstream settings of this client's links, by position in the client's `client.links`
+   * (link id 0, 1, ...): the server cannot know the client's tiers / weights / caps otherwise.
+   */
+  links: z
+    .array(
+      z.strictObject({
+        /** Position of the link in the client's `client.links` list (its link id). */
+        id: z.int().min(0).max(MAX_LINKS - 1),
+        /** Name shown in status and metrics (default `link<id>`). */
+        name: z.string().regex(NAME, '1-64 of [A-Za-z0-9_.@:-]').optional(),
+        label: z.string().max(64).optional(),
+        tier: z.enum(['primary', 'overflow', 'backup']).default('primary'),
+        weight: z.number().min(0).max(1000).default(1),
+        rateCapMbps: z.number().positive().max(100_000).optional(),
+        dataCapMB: z.number().positive().optional(),
+      }),
+    )
+    .max(MAX_LINKS)
+    .refine((links) => new Set(links.map((l) => l.id)).size === links.length, { message: 'link ids must be distinct' })
+    .default([]),
 });
 
 const ServerSchema = z.strictObject({

@@ -16,7 +16,7 @@ import { createUdpLink, openTunDevice } from '@edgebox/links';
 import type { LinkTransition, TunDevice, UdpEndpoint, UdpLink } from '@edgebox/links';
 import type { HandshakeResponder, HandshakeResult } from '@edgebox/crypto';
 import { isIP } from 'node:net';
-import type { BondingConfig } from './config.js';
+import type { BondingConfig, BondingServerClientConfig } from './config.js';
 import { parseCidr, parseHostPort } from './config.js';
 import { CLOSE_REASON_SHUTDOWN, LINK_MTU_DEFAULT, TYPE_CLOSE, REORDER_CAPACITY_DEFAULT, REORDER_WAIT_MIN_MS, SOCKET_BUFFER_BYTES, SWEEP_INTERVAL_MS } from './constants.js';
 import { BondingError } from './errors.js';
@@ -171,16 +171,27 @@ class ServerPlaneImpl implements ServerPlane {
   linkFor(peer: Peer, linkId: number, nowMs: number): PeerLink | undefined {
     const link = peer.byLinkId[linkId];
     if (link !== undefined) return link;
-    // cold: a client link seen for the first time
+    // cold: a client link seen for the first time; its downstream settings from the client's entry
+    const l = this.linkSettings(peer.name, linkId);
     const fresh = new PeerLink({
-      name: `link${linkId}`,
+      name: l?.name ?? `link${linkId}`,
       linkId,
+      label: l?.label,
+      tier: l?.tier ?? 'primary',
+      weight: l?.weight ?? 1,
+      capBytesPerSec: l?.rateCapMbps === undefined ? undefined : l.rateCapMbps * 125_000,
+      dataCapBytes: l?.dataCapMB === undefined ? undefined : l.dataCapMB * 1_000_000,
       nowMs,
       downAfterMs: this.config.server!.linkDownAfterMs,
       onTransition: (l: PeerLink, t: LinkTransition) => this.init.hooks.linkState(peer, l, t),
     });
     peer.addLink(fresh);
     return fresh;
+  }
+
+  /** The configured downstream settings of `client`'s link `linkId` (cold). */
+  private linkSettings(client: string, linkId: number): BondingServerClientConfig['links'][number] | undefined {
+    return this.configured.find((c) => c.config.name === client)?.config.links.find((x) => x.id === linkId);
   }
 
   onAuthentic(_peer: Peer, _session: BondingSession, link: PeerLink, from: UdpEndpoint): void {
@@ -301,7 +312,17 @@ class ServerPlaneImpl implements ServerPlane {
       if (still === undefined || still.config.tunAddress !== peer.tunAddress || (key.startsWith('psk:') && still.psk === undefined)) {
         this.table.remove(key);
         this.forget(key, peer, 'closed', 'removed or changed by a reload');
-      } else peer.setScheduler(still.config.scheduler ?? config.server!.scheduler);
+      } else {
+        peer.setScheduler(still.config.scheduler ?? config.server!.scheduler);
+        for (const link of peer.links) {
+          const l = still.config.links.find((x) => x.id === link.linkId);
+          link.tier = l?.tier ?? 'primary';
+          link.weight = l?.weight ?? 1;
+          link.capBytesPerSec = l?.rateCapMbps === undefined ? undefined : l.rateCapMbps * 125_000;
+          link.dataCapBytes = l?.dataCapMB === undefined ? undefined : l.dataCapMB * 1_000_000;
+        }
+        peer.scheduler.setLinks(peer.links);
+      }
     }
   }
 

@@ -66,6 +66,15 @@ describe('bonding config', () => {
     expect(await issues(twice)).toEqual([expect.stringMatching(/^bonding\.client\.links\[1\]\.name: .*used twice/)]);
   });
 
+  it('server clients: per-link downstream settings by link id, defaults filled, ids distinct', async () => {
+    const ok = BondingConfigSchema.parse(server({ server: { listen: '10.0.0.1:1', clients: [{ name: 'a', psk: PSK, tunAddress: '10.99.0.2', links: [{ id: 2, tier: 'backup' }] }] } }));
+    expect(ok.server!.clients[0]!.links).toEqual([{ id: 2, tier: 'backup', weight: 1 }]);
+    expect(BondingConfigSchema.parse(server()).server!.clients[0]!.links).toEqual([]);
+    expect(await issues(server({ server: { listen: '10.0.0.1:1', clients: [{ name: 'a', psk: PSK, tunAddress: '10.99.0.2', links: [{ id: 1 }, { id: 1 }] }] } }))).toEqual([
+      expect.stringMatching(/^bonding\.server\.clients\[0\]\.links: .*link ids must be distinct/),
+    ]);
+  });
+
   it('server clients: exactly one key kind, unique names and addresses, no server PSK', async () => {
     const clients = [
       { name: 'a', psk: PSK, tunAddress: '10.99.0.2' },

@@ -60,7 +60,7 @@ describe.runIf(root.ok)('bonding service as root', () => {
   const serverConfig = (): Record<string, unknown> => ({
     mode: 'server',
     tun: { name: 'bt0', address: '10.98.0.1/24', netns: ns('b') },
-    server: { listen: `127.0.0.1:${port}`, clients: [{ name: 'site-a', psk: PSK, tunAddress: '10.98.0.2' }] },
+    server: { listen: `127.0.0.1:${port}`, clients: [{ name: 'site-a', psk: PSK, tunAddress: '10.98.0.2', links: [{ id: 1, name: 'second', tier: 'overflow', weight: 2 }] }] },
   });
 
   describe('contract', () => {
@@ -130,6 +130,11 @@ describe.runIf(root.ok)('bonding service as root', () => {
       const ss = server.status();
       expect(ss.server).toMatchObject({ listen: `127.0.0.1:${port}`, clients: 1 });
       expect(ss.peers[0]).toMatchObject({ name: 'site-a', tunAddress: '10.98.0.2', connected: true });
+      // the client's entry names its second link and sets its downstream tier
+      expect(ss.peers[0]!.links.map((l) => [l.linkId, l.name, l.tier])).toEqual([
+        [0, 'link0', 'primary'],
+        [1, 'second', 'overflow'],
+      ]);
       expect((await client.health()).ready).toBe(true);
 
       const metrics = await client.registry.metrics();
