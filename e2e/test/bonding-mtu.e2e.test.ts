@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gc } from '@edgebox/netlab';
 import { runIperf } from '@edgebox/vpn-peers';
-import { BOND_MAIN, BOND_SERVER_TUN, BOND_START_MS, REPO_ROOT, createBondLab } from '../src/bonding-lab.js';
+import { BOND_MAIN, BOND_SERVER_TUN, BOND_START_MS, createBondLab } from '../src/bonding-lab.js';
 import type { BondLab, BondProcess } from '../src/bonding-lab.js';
 import type { PeerEvent } from '../src/json-lines.js';
 import { reportNotRoot, root } from './root-gate.js';
@@ -35,7 +35,7 @@ describe.runIf(root.ok)('bonding path MTU', () => {
   const b = (): BondLab => bond!;
 
   const status = async (): Promise<MtuStatus> => {
-    const res = await b().lab.exec('client', process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', BOND_MAIN, 'status', '--json', '--url', 'http://127.0.0.1:9470'], { timeoutMs: BOND_START_MS, cwd: REPO_ROOT });
+    const res = await b().lab.exec('client', process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', BOND_MAIN, 'status', '--json', '--url', 'http://127.0.0.1:9470'], { timeoutMs: BOND_START_MS });
     return JSON.parse(res.stdout) as MtuStatus;
   };
   const iperfBothWays = async (): Promise<[number, number]> => {
