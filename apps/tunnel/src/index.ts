@@ -7,3 +7,6 @@ export * from './constants.js';
 export { TUNNEL_ERROR_CODES, TunnelError, isTunnelError, type TunnelErrorCode, type TunnelErrorOptions } from './errors.js';
 export * from './frames.js';
 export { createFrameSealer, nextTrafficKey, type FrameSealer, type RekeyLimits, type SessionKeys } from './seal.js';
+export { createMux, type Mux, type MuxComponents, type MuxInit, type MuxStats } from './mux.js';
+export type { TunnelStream } from './stream.js';
+export { streamPair, type StreamPairInit } from './stream-pair.js';

@@ -76,7 +76,7 @@ function sealFrame(alg: 'aes-256-gcm' | 'chacha20-poly1305', key: Buffer, prefix
   header.writeUInt32BE(channel, 4); header.writeUInt32BE(pt.length + 16, 8);
   const nonce = Buffer.alloc(12);
   prefix.copy(nonce, 0); nonce.writeBigUInt64LE(BigInt(counter), 4);
-  const c = createCipheriv(alg, key, nonce, { authTagLength: 16 } as never);
+  const c = createCipheriv(alg as 'aes-256-gcm', key, nonce, { authTagLength: 16 });
   c.setAAD(header, { plaintextLength: pt.length });
   const ct = Buffer.concat([c.update(pt), c.final()]);
   return Buffer.concat([header, ct, c.getAuthTag()]);
