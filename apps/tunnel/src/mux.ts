@@ -199,6 +199,8 @@ class Multiplexer implements Mux, StreamHost {
   private goAwayReceived = false;
   private peerLastStreamId = MAX_STREAM_ID;
   private pingSeq = 0;
+  private decoding = false;
+  private readonly backlog: Buffer[] = [];
   closed = false;
 
   constructor(components: MuxComponents, init: MuxInit) {
@@ -257,10 +259,20 @@ class Multiplexer implements Mux, StreamHost {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.decoding) {
+      // A transport that delivers synchronously from inside our own write: decode after.
+      this.backlog.push(chunk);
+      return;
+    }
+    this.decoding = true;
     try {
       this.decoder.decode(chunk, onFrame, this);
+      while (this.backlog.length > 0 && !this.closed) this.decoder.decode(this.backlog.shift()!, onFrame, this);
     } catch (err) {
       this.fail(err);
+    } finally {
+      this.decoding = false;
+      this.backlog.length = 0;
     }
   }
 
@@ -314,7 +326,7 @@ class Multiplexer implements Mux, StreamHost {
           s.datagramsDropped++;
           this.stats.datagramsDropped++;
         } else {
-          s.push(body);
+          s.push(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
         }
         return;
       case FRAME_OPEN_ACK:
@@ -382,7 +394,7 @@ class Multiplexer implements Mux, StreamHost {
     if (n > s.receiveCredit) throw new TunnelError('TUNNEL_FLOW_CONTROL', `DATA ${n} bytes > stream ${id} credit ${s.receiveCredit}`);
     s.receiveCredit -= n;
     s.received += n;
-    s.push(body);
+    s.push(Buffer.from(body.buffer, body.byteOffset, n));
     this.consumed(s);
   }
 

@@ -11,6 +11,12 @@ export interface StreamPairInit {
   highWaterMark?: number;
 }
 
+function deliver(peer: PairEnd, chunk: Buffer, cb: (err?: Error | null) => void): void {
+  if (peer.destroyed) cb(new Error('stream pair: peer destroyed'));
+  else if (peer.push(chunk)) cb();
+  else peer.waiting = cb;
+}
+
 class PairEnd extends Duplex {
   peer: PairEnd | null = null;
   /** The peer's write callback waiting for room in this end's readable buffer. */
@@ -22,8 +28,9 @@ class PairEnd extends Duplex {
       cb(new Error('stream pair: peer destroyed'));
       return;
     }
-    if (peer.push(chunk)) process.nextTick(cb);
-    else peer.waiting = cb;
+    // Delivered on a later tick, as a socket would: never re-enter the peer's 'data' handler
+    // from inside this write.
+    process.nextTick(deliver, peer, chunk, cb);
   }
 
   override _read(): void {
