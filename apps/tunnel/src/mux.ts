@@ -148,6 +148,8 @@ interface PendingPing {
 }
 
 const NO_BODY = Buffer.alloc(0);
+/** How long a failing connection waits for its GOAWAY to leave before destroying the transport. */
+const FLUSH_TIMEOUT_MS = 2000;
 
 function onFrame(frame: StreamFrame, mux: Multiplexer): void {
   mux.receive(frame);
@@ -295,12 +297,16 @@ class Multiplexer implements Mux, StreamHost {
     if (this.closed) return;
     const e = isTunnelError(err) ? err : new TunnelError('TUNNEL_PROTOCOL', `framing: ${(err as Error).message}`, { cause: err });
     const code = e.code === 'TUNNEL_FLOW_CONTROL' ? TUNNEL_CODES.FLOW_CONTROL : e.code === 'TUNNEL_AUTH' ? TUNNEL_CODES.PROTOCOL : TUNNEL_CODES.PROTOCOL;
+    let flushed = false;
     try {
-      if (!this.sealer.destroyed) this.sendGoAwayFrame(code);
+      if (!this.sealer.destroyed) {
+        this.sendGoAwayFrame(code);
+        flushed = true;
+      }
     } catch {
       // best effort: the connection is closing anyway
     }
-    this.destroy(e);
+    this.destroy(e, flushed);
   }
 
   // ---- receive: 2. open, 3. dispatch ------------------------------------------------------
@@ -713,7 +719,7 @@ class Multiplexer implements Mux, StreamHost {
 
   // ---- close -------------------------------------------------------------------------------
 
-  destroy(err?: Error): void {
+  destroy(err?: Error, flush = false): void {
     if (this.closed) return;
     this.closed = true;
     const e = err ?? new TunnelError('TUNNEL_CLOSED', 'multiplexer closed');
@@ -723,7 +729,14 @@ class Multiplexer implements Mux, StreamHost {
       s.destroy(new TunnelError('TUNNEL_STREAM_RESET', `stream ${s.id}: connection closed: ${e.message}`, { cause: e, details: { id: s.id } }));
     }
     this.cleanup(err);
-    this.transport.destroy();
+    if (!flush) {
+      this.transport.destroy();
+      return;
+    }
+    // Let the GOAWAY out, then make sure the transport goes even if the peer never closes.
+    const t = this.transport;
+    t.end();
+    setTimeout(() => t.destroy(), FLUSH_TIMEOUT_MS).unref();
   }
 
   private cleanup(err: Error | undefined): void {
