@@ -25,9 +25,11 @@
  * timer period: push() checks the head on every call, and one coarse timer calling poll()
  * at nextDeadlineMs() covers the time when nothing arrives. No timer per packet.
  *
- * Memory is fixed at creation: capacity slots of slotBytes in one ArrayBuffer, plus per-slot
- * length, sequence and arrival arrays, the history bytes and the FIFO. Nothing is allocated
- * per packet except the subarray view handed to `deliver`.
+ * Memory: per-slot length, sequence and arrival arrays, the history bytes and the FIFO are
+ * allocated at creation; the packet buffers come from a LIFO pool that grows by 64 slots of
+ * slotBytes when every buffer is in use (at most capacity), so memory follows the most packets
+ * held at once rather than capacity × slotBytes. Nothing is allocated per packet except the
+ * subarray view handed to `deliver`.
  */
 import { seqDiff32 } from '@edgebox/links';
 import {
@@ -91,6 +93,8 @@ export interface ReorderBuffer {
   maxWaitMs: number;
   /** Packets held now (always < capacity). */
   readonly held: number;
+  /** Packet buffers allocated so far (chunks of 64, at most capacity): memory is this × slotBytes. */
+  readonly allocatedSlots: number;
   /** The delivery point: the next sequence expected; -1 before the first packet. */
   readonly nextSeq: number;
   /**
@@ -131,6 +135,8 @@ export function reorderWaitMs(rttSpreadMs: number, jitterMs: number): number {
 }
 
 const EMPTY_SLOT = -1;
+/** Slot buffers allocated at a time when the pool is empty. */
+const SLOT_CHUNK = 64;
 /** neededWaitMs ignores lateness beyond this (a straggler of an old skip, not a wait to learn). */
 const LATE_WAIT_CAP_MS = 1000;
 
@@ -158,7 +164,15 @@ class Reorder implements ReorderBuffer {
   private synced = false;
   private busy = false;
   private readonly mask: number;
-  private readonly slots: Uint8Array[];
+  /** The buffer holding the packet of each held slot (undefined when free). */
+  private readonly slots: (Uint8Array | undefined)[];
+  /** Free slot buffers (LIFO: the same few stay warm); grows by SLOT_CHUNK up to capacity. */
+  private readonly pool: Uint8Array[] = [];
+  private allocated = 0;
+
+  get allocatedSlots(): number {
+    return this.allocated;
+  }
   /** Packet length per slot, EMPTY_SLOT when free. */
   private readonly length: Int32Array;
   private readonly slotSeq: Uint32Array;
@@ -181,9 +195,7 @@ class Reorder implements ReorderBuffer {
     this.slotBytes = slotBytes;
     this.wait = maxWaitMs;
     this.mask = capacity - 1;
-    const storage = new Uint8Array(capacity * slotBytes);
-    this.slots = [];
-    for (let i = 0; i < capacity; i++) this.slots.push(storage.subarray(i * slotBytes, (i + 1) * slotBytes));
+    this.slots = new Array<Uint8Array | undefined>(capacity).fill(undefined);
     this.length = new Int32Array(capacity).fill(EMPTY_SLOT);
     this.slotSeq = new Uint32Array(capacity);
     this.arrival = new Float64Array(capacity);
@@ -257,7 +269,9 @@ class Reorder implements ReorderBuffer {
       if (this.length[i] !== EMPTY_SLOT) {
         c.duplicate++;
       } else {
-        this.slots[i]!.set(packet);
+        const slot = this.pool.pop() ?? this.grow();
+        slot.set(packet);
+        this.slots[i] = slot;
         this.length[i] = packet.length;
         this.slotSeq[i] = seq;
         this.arrival[i] = nowMs;
@@ -314,6 +328,13 @@ class Reorder implements ReorderBuffer {
 
   reset(): void {
     this.enter();
+    for (let i = 0; i < this.capacity; i++) {
+      const slot = this.slots[i];
+      if (slot !== undefined) {
+        this.pool.push(slot);
+        this.slots[i] = undefined;
+      }
+    }
     this.length.fill(EMPTY_SLOT);
     this.history.fill(0);
     this.held = 0;
@@ -324,6 +345,20 @@ class Reorder implements ReorderBuffer {
     this.neededWaitMs = 0;
     this.lastTimeoutMs = -Infinity;
     this.busy = false;
+  }
+
+  /**
+   * No free slot buffer: allocate the next chunk (cold). Memory follows the most packets held at
+   * once, never capacity × slotBytes up front: a server with many clients touches only what
+   * their reordering needs. At most `capacity` buffers exist (one per held sequence).
+   */
+  private grow(): Uint8Array {
+    const n = Math.max(1, Math.min(SLOT_CHUNK, this.capacity - this.allocated));
+    const b = this.slotBytes;
+    const storage = new Uint8Array(n * b);
+    for (let k = 1; k < n; k++) this.pool.push(storage.subarray(k * b, (k + 1) * b));
+    this.allocated += n;
+    return storage.subarray(0, b);
   }
 
   private enter(): void {
@@ -342,7 +377,13 @@ class Reorder implements ReorderBuffer {
       this.held--;
       this.next = (n + 1) >>> 0;
       this.counters.delivered++;
-      this.deliver(this.slots[i]!.subarray(0, len), n);
+      const slot = this.slots[i]!;
+      this.slots[i] = undefined;
+      try {
+        this.deliver(slot.subarray(0, len), n);
+      } finally {
+        this.pool.push(slot);
+      }
     } else {
       this.history[i] = 0;
       this.counters.skipped++;
@@ -422,8 +463,8 @@ function clampWait(ms: number): number {
 }
 
 /**
- * Create a reorder buffer. Memory: capacity × slotBytes (6 MiB at the defaults), allocated
- * once; the OS commits pages as slots are first used.
+ * Create a reorder buffer. Memory: slot buffers allocated in chunks of 64 as packets must wait,
+ * up to capacity × slotBytes (6 MiB at the defaults); the index arrays are allocated once.
  *
  * @example
  * const reorder = createReorderBuffer({ deliver: (packet) => tun.write(packet), slotBytes: tunMtu });

@@ -56,6 +56,27 @@ describe('reorder buffer rules', () => {
     expect(got).toEqual(['090909', '010203']);
   });
 
+  it('allocates packet memory as packets wait, in chunks of 64, and reuses it after delivery and reset', () => {
+    const r = recorder({ maxWaitMs: 50, firstSeq: 0, capacity: 256 });
+    expect(r.buf.allocatedSlots).toBe(0);
+    r.push(0);
+    expect(r.buf.allocatedSlots).toBe(0); // in order: delivered from the caller's buffer
+    for (let s = 2; s < 70; s++) r.push(s);
+    expect(r.buf.allocatedSlots).toBe(128); // 68 held
+    r.push(1);
+    expect(r.seqs()).toHaveLength(70);
+    for (let round = 0; round < 10; round++) {
+      const base = 70 + round * 10;
+      for (let s = base + 1; s < base + 10; s++) r.push(s);
+      r.push(base);
+    }
+    expect(r.buf.allocatedSlots).toBe(128);
+    for (let s = 172; s < 180; s++) r.push(s);
+    r.buf.reset();
+    for (let s = 2; s < 60; s++) r.push(1000 + s);
+    expect(r.buf.allocatedSlots).toBe(128);
+  });
+
   it('skips a gap after maxWait, by poll() or by the next push()', () => {
     const r = recorder({ maxWaitMs: 50, firstSeq: 0 });
     r.push(1, 0);
