@@ -16,6 +16,7 @@ export const TUNNEL_ERROR_CODES = [
   'TUNNEL_STREAM_RESET', // the stream was reset by the peer or the connection closed under it
   'TUNNEL_LIMIT', // a local limit: too many streams, a closed or draining multiplexer
   'TUNNEL_CLOSED', // the multiplexer or transport is closed
+  'TUNNEL_HANDSHAKE', // the handshake over the stream failed (details.cause: the crypto code) or timed out
 ] as const;
 
 /** One of TUNNEL_ERROR_CODES. */

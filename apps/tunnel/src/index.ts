@@ -10,3 +10,4 @@ export { createFrameSealer, nextTrafficKey, type FrameSealer, type RekeyLimits, 
 export { createMux, type Mux, type MuxComponents, type MuxInit, type MuxStats } from './mux.js';
 export type { TunnelStream } from './stream.js';
 export { streamPair, type StreamPairInit } from './stream-pair.js';
+export { acceptStreamHandshake, initiateStreamHandshake, type StreamHandshake, type StreamHandshakeOptions } from './handshake.js';

@@ -148,6 +148,7 @@ interface PendingPing {
 }
 
 const NO_BODY = Buffer.alloc(0);
+const EMPTY_CHUNK = Buffer.alloc(0);
 /** How long a failing connection waits for its GOAWAY to leave before destroying the transport. */
 const FLUSH_TIMEOUT_MS = 2000;
 
@@ -202,6 +203,7 @@ class Multiplexer implements Mux, StreamHost {
   private peerLastStreamId = MAX_STREAM_ID;
   private pingSeq = 0;
   private decoding = false;
+  private leftover: Buffer | null = null;
   private readonly backlog: Buffer[] = [];
   closed = false;
 
@@ -244,9 +246,11 @@ class Multiplexer implements Mux, StreamHost {
     t.on('error', this.onTransportError);
     t.on('close', this.onTransportClose);
     if (components.leftover !== undefined && components.leftover.length > 0) {
-      const copy = Buffer.from(components.leftover); // cold: once per connection
-      queueMicrotask(() => this.onData(copy));
+      // Bytes that followed the handshake come first, before any later 'data'.
+      this.leftover = Buffer.from(components.leftover); // cold: once per connection
+      queueMicrotask(() => this.onData(EMPTY_CHUNK));
     }
+    t.resume(); // a handshake runner pauses the transport so nothing is emitted unheard
   }
 
   get openStreams(): number {
@@ -261,6 +265,13 @@ class Multiplexer implements Mux, StreamHost {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.leftover !== null) {
+      const first = this.leftover;
+      this.leftover = null;
+      this.onData(first);
+      if (this.closed) return;
+    }
+    if (chunk.length === 0) return;
     if (this.decoding) {
       // A transport that delivers synchronously from inside our own write: decode after.
       this.backlog.push(chunk);
