@@ -207,6 +207,15 @@ describe('mux control frames', () => {
     expect(() => t.dest.openStream({ protocol: 'tcp', port: 1, target: '' })).toThrow(expect.objectContaining({ code: 'TUNNEL_CLOSED' }));
   });
 
+  it('turns Nagle off on a socket transport (credit frames must not wait for delayed ACKs)', () => {
+    const [a] = streamPair();
+    const [k] = keyPair();
+    const calls: boolean[] = [];
+    Object.assign(a, { setNoDelay: (on: boolean) => calls.push(on) });
+    createMux({ transport: a, keys: k }, { role: 'source' }).destroy();
+    expect(calls).toEqual([true]);
+  });
+
   it('rejects bad options, naming them', () => {
     const [a] = streamPair();
     const [k] = keyPair();
