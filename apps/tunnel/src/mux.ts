@@ -282,6 +282,8 @@ class Multiplexer implements Mux, StreamHost {
       return;
     }
     this.decoding = true;
+    // Replies made while decoding one chunk (credit, PONG, OPEN_ACK, DATA resumed) leave in one write.
+    this.transport.cork();
     try {
       this.decoder.decode(chunk, onFrame, this);
       while (this.backlog.length > 0 && !this.closed) this.decoder.decode(this.backlog.shift()!, onFrame, this);
@@ -290,6 +292,7 @@ class Multiplexer implements Mux, StreamHost {
     } finally {
       this.decoding = false;
       this.backlog.length = 0;
+      this.transport.uncork();
     }
   }
 
@@ -660,7 +663,9 @@ class Multiplexer implements Mux, StreamHost {
 
   private onDrain(): void {
     this.transportBlocked = false;
+    this.transport.cork();
     this.pump();
+    this.transport.uncork();
   }
 
   writeDatagram(s: StreamState, chunk: Buffer): void {
