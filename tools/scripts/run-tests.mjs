@@ -55,16 +55,31 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const perProject = [];
+const brokenFiles = [];
 for (const dir of projectDirs()) {
   for (const file of reportsOf(dir)) {
     const report = JSON.parse(readFileSync(file, 'utf8'));
-    passed += report.numPassedTests ?? 0;
-    failed += report.numFailedTests ?? 0;
-    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-    perProject.push(`${dir.slice(root.length)}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+    const projectPassed = report.numPassedTests ?? 0;
+    let projectFailed = report.numFailedTests ?? 0;
+    let projectSkipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+    // A file whose setup failed (beforeAll, import) reports its tests as skipped, not failed:
+    // count them as failed, so the summary line never says "0 failed" for a broken suite.
+    for (const result of report.testResults ?? []) {
+      const assertions = result.assertionResults ?? [];
+      if (result.status !== 'failed' || assertions.some((a) => a.status === 'failed')) continue;
+      const notRun = assertions.filter((a) => a.status !== 'passed').length;
+      projectFailed += Math.max(notRun, 1);
+      projectSkipped -= notRun;
+      brokenFiles.push(`${result.name.slice(root.length)}: ${(result.message || 'a setup hook or import failed: see its output above').split('\n')[0]}`);
+    }
+    passed += projectPassed;
+    failed += projectFailed;
+    skipped += Math.max(projectSkipped, 0);
+    perProject.push(`${dir.slice(root.length)}: ${projectPassed} passed, ${projectFailed} failed`);
   }
 }
 console.log('\n' + perProject.join('\n'));
+if (brokenFiles.length > 0) console.log('\nsuites that failed before their tests ran:\n  ' + brokenFiles.join('\n  '));
 console.log(`tests: ${passed} passed, ${failed} failed` + (skipped > 0 ? `, ${skipped} skipped` : ''));
 const code = status;
 process.exit(code !== 0 ? code : failed > 0 ? 1 : 0);
