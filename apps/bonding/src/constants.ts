@@ -45,6 +45,8 @@ export const DATAGRAM_MAX_BYTES = 65_507;
 export const PAYLOAD_MAX_BYTES = DATAGRAM_MAX_BYTES - DATAGRAM_OVERHEAD_BYTES;
 /** Payload of a CLOSE datagram: reason code u16 BE. */
 export const CLOSE_PAYLOAD_BYTES = 2;
+/** PROBE_ACK payload: the payload length of the PROBE it answers (u16 BE), the proof of its size. */
+export const PROBE_ACK_PAYLOAD_BYTES = 2;
 
 /** IPv4 header without options. */
 export const IPV4_HEADER_BYTES = 20;

@@ -48,8 +48,13 @@ export interface PathMtuSearch {
   poll(nowMs: number): number;
   /** The probe `poll()` asked for left with this send timestamp (u32 ms). */
   onSent(sendTimeMs: number, nowMs: number): void;
-  /** A PROBE_ACK echoing `echoTimeMs` arrived; true when it confirmed the pending probe. */
-  onAck(echoTimeMs: number, nowMs: number): boolean;
+  /**
+   * A PROBE_ACK echoing `echoTimeMs` and reporting a probe of `ackedSize` bytes (outer IP
+   * packet) arrived; true when it confirmed the pending probe. Both must match: a small packet
+   * sent in the same millisecond carries the same timestamp, and its ack must not pass for
+   * proof that the big probe got through.
+   */
+  onAck(echoTimeMs: number, ackedSize: number, nowMs: number): boolean;
   /** Start over (the link came back, or its interface MTU changed). */
   restart(nowMs: number, upperBound?: number): void;
 }
@@ -125,8 +130,8 @@ class Search implements PathMtuSearch {
     this.sentAtMs = nowMs;
   }
 
-  onAck(echoTimeMs: number, nowMs: number): boolean {
-    if (this.waitingTs < 0 || echoTimeMs >>> 0 !== this.waitingTs) return false;
+  onAck(echoTimeMs: number, ackedSize: number, nowMs: number): boolean {
+    if (this.waitingTs < 0 || echoTimeMs >>> 0 !== this.waitingTs || ackedSize !== this.probeSize) return false;
     this.waitingTs = -1;
     this.tries = 0;
     this.lo = this.probeSize;
@@ -149,7 +154,7 @@ function checkBound(upper: number, lower: number): number {
  * const s = createPathMtuSearch({ upperBound: 1500 });
  * const size = s.poll(now);            // 1500: send a PROBE of that size
  * s.onSent(header.sendTimeMs, now);
- * s.onAck(ack.echoTimeMs, later);      // true: 1500 passes; s.pathMtu === 1500
+ * s.onAck(ack.echoTimeMs, 1500, later); // true: 1500 passes; s.pathMtu === 1500
  */
 export function createPathMtuSearch(init: PathMtuSearchInit): PathMtuSearch {
   return new Search(init);

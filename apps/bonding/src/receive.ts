@@ -25,6 +25,7 @@ import type { InnerHeader } from './inner-header.js';
 import { rttSampleMs } from './inner-header.js';
 import type { Peer, PeerLink } from './peer.js';
 import type { Plane } from './plane.js';
+import { tunnelOverheadBytes } from './mtu.js';
 import { sendProbeAck } from './send.js';
 import { OPEN_OK, OPEN_TOO_SHORT } from './session.js';
 
@@ -84,7 +85,7 @@ function openDatagram(plane: Plane, data: Uint8Array, from: UdpEndpoint, nowMs: 
       if (peer.reorder.held > 0) skipProvenLosses(peer, nowMs);
       break;
     case TYPE_PROBE:
-      sendProbeAck(plane, peer, link, nowMs);
+      sendProbeAck(plane, peer, link, opened.payload.length, nowMs);
       break;
     case TYPE_FEEDBACK:
       if (tryDecodeFeedback(opened.payload, plane.report)) onFeedback(peer, plane.report, nowMs);
@@ -95,7 +96,10 @@ function openDatagram(plane: Plane, data: Uint8Array, from: UdpEndpoint, nowMs: 
       break;
     default:
       // PROBE_ACK: its RTT sample, and the proof that a sized path-MTU probe passed
-      if (link.pmtu !== null && opened.type === TYPE_PROBE_ACK) link.pmtu.onAck(opened.header.echoTimeMs, nowMs);
+      if (link.pmtu !== null && opened.type === TYPE_PROBE_ACK) {
+        const probedPayload = (opened.payload[0]! << 8) | opened.payload[1]!;
+        link.pmtu.onAck(opened.header.echoTimeMs, probedPayload + tunnelOverheadBytes(link.family), nowMs);
+      }
       break;
   }
 }

@@ -14,7 +14,7 @@
  * Hot path: no await, no closure, no object per packet beyond the `subarray` view of a TUN
  * slot and what node:crypto allocates inside seal(). Counters are plain numbers.
  */
-import { ECHO_HOLD_NONE, TYPE_DATA, TYPE_FEEDBACK, TYPE_PROBE, TYPE_PROBE_ACK } from './constants.js';
+import { ECHO_HOLD_NONE, PROBE_ACK_PAYLOAD_BYTES, TYPE_DATA, TYPE_FEEDBACK, TYPE_PROBE, TYPE_PROBE_ACK } from './constants.js';
 import { encodeFeedback } from './feedback.js';
 import { echoHoldMs } from './inner-header.js';
 import { clampTcpMss } from './mtu.js';
@@ -117,10 +117,18 @@ export function sendProbe(plane: Plane, peer: Peer, session: BondingSession, lin
   if (transmit(plane, peer, session, link, TYPE_PROBE, 0, EMPTY, nowMs)) link.probes.onProbeSent(nowMs);
 }
 
-/** Answer a PROBE on the link it came by; its echo fields carry the RTT sample back. */
-export function sendProbeAck(plane: Plane, peer: Peer, link: PeerLink, nowMs: number): void {
+// seal() copies the payload, so one buffer serves every PROBE_ACK.
+const probeAckPayload = Buffer.alloc(PROBE_ACK_PAYLOAD_BYTES);
+
+/**
+ * Answer a PROBE on the link it came by; its echo fields carry the RTT sample back, and its
+ * payload the PROBE's payload length: the path-MTU search's proof of which probe got through.
+ */
+export function sendProbeAck(plane: Plane, peer: Peer, link: PeerLink, probePayloadBytes: number, nowMs: number): void {
   const session = peer.sealer;
-  if (session !== null) transmit(plane, peer, session, link, TYPE_PROBE_ACK, 0, EMPTY, nowMs);
+  if (session === null) return;
+  probeAckPayload.writeUInt16BE(Math.min(probePayloadBytes, 0xffff), 0);
+  transmit(plane, peer, session, link, TYPE_PROBE_ACK, 0, probeAckPayload, nowMs);
 }
 
 /**

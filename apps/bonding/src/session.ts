@@ -29,6 +29,7 @@ import type { DatagramDecoder, DatagramHeaderInit } from '@edgebox/framing';
 import {
   BONDING_TYPES,
   CLOSE_PAYLOAD_BYTES,
+  PROBE_ACK_PAYLOAD_BYTES,
   DATAGRAM_MAX_BYTES,
   DATAGRAM_MIN_BYTES,
   DATAGRAM_OVERHEAD_BYTES,
@@ -184,11 +185,11 @@ export function peekReceiverIndex(datagram: Uint8Array): number {
   return ((datagram[4]! << 24) | (datagram[5]! << 16) | (datagram[6]! << 8) | datagram[7]!) >>> 0;
 }
 
-/** Payload length rule per type: PROBE_ACK none, CLOSE 2, DATA and FEEDBACK at least 1, PROBE any. */
+/** Payload length rule per type: PROBE_ACK 2 (the probed size), CLOSE 2, DATA and FEEDBACK at least 1, PROBE any. */
 function payloadLengthOk(type: number, length: number): boolean {
   switch (type) {
     case TYPE_PROBE_ACK:
-      return length === 0;
+      return length === PROBE_ACK_PAYLOAD_BYTES;
     case TYPE_CLOSE:
       return length === CLOSE_PAYLOAD_BYTES;
     case TYPE_DATA:
@@ -290,7 +291,7 @@ class Session implements BondingSession {
     if (total > this.maxDatagram) throw tooLarge('datagram length', total, this.maxDatagram);
     if (!BONDING_TYPES.has(type)) throw invalidArgument('datagram type', `0x${type.toString(16)}`, 'a bonding type 0x40..0x44');
     if (!payloadLengthOk(type, payloadLength)) {
-      throw invalidArgument(`payload length of type 0x${type.toString(16)}`, payloadLength, type === TYPE_PROBE_ACK ? '0' : type === TYPE_CLOSE ? '2' : 'at least 1');
+      throw invalidArgument(`payload length of type 0x${type.toString(16)}`, payloadLength, type === TYPE_PROBE_ACK || type === TYPE_CLOSE ? '2' : 'at least 1');
     }
     throw invalidArgument('out length', outLength, `at least ${total} (payload ${payloadLength} + ${DATAGRAM_OVERHEAD_BYTES})`);
   }

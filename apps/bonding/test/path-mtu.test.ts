@@ -11,10 +11,10 @@ import type { PathMtuSearch } from '../src/path-mtu.js';
 function simulate(search: PathMtuSearch, pathMtu: number, ms: number, lose: (n: number) => boolean = () => false): { probes: number[]; reported: number[] } {
   const probes: number[] = [];
   const reported: number[] = [];
-  let pending: { ts: number; at: number } | null = null;
+  let pending: { ts: number; size: number; at: number } | null = null;
   for (let now = 0; now <= ms; now += 5) {
     if (pending !== null && now >= pending.at) {
-      search.onAck(pending.ts, now);
+      search.onAck(pending.ts, pending.size, now);
       pending = null;
     }
     const size = search.poll(now);
@@ -22,7 +22,7 @@ function simulate(search: PathMtuSearch, pathMtu: number, ms: number, lose: (n: 
       const ts = now >>> 0;
       search.onSent(ts, now);
       probes.push(size);
-      if (size <= pathMtu && !lose(probes.length)) pending = { ts, at: now + 10 };
+      if (size <= pathMtu && !lose(probes.length)) pending = { ts, size, at: now + 10 };
     }
     reported.push(search.pathMtu);
   }
@@ -71,9 +71,17 @@ describe('path MTU search', () => {
     const s = createPathMtuSearch({ upperBound: 1500 });
     expect(s.poll(0)).toBe(1500);
     s.onSent(7, 0);
-    expect(s.onAck(8, 5)).toBe(false);
-    expect(s.onAck(7, 6)).toBe(true);
-    expect(s.onAck(7, 7)).toBe(false);
+    expect(s.onAck(8, 1500, 5)).toBe(false);
+    expect(s.onAck(7, 1500, 6)).toBe(true);
+    expect(s.onAck(7, 1500, 7)).toBe(false);
+  });
+
+  it('ignores the ack of a smaller packet sent in the same millisecond (same echo timestamp)', () => {
+    const s = createPathMtuSearch({ upperBound: 1500 });
+    expect(s.poll(0)).toBe(1500);
+    s.onSent(7, 0);
+    expect(s.onAck(7, 84, 5)).toBe(false); // an empty PROBE from the same tick: no proof
+    expect(s.onAck(7, 1500, 6)).toBe(true); // the probe's own ack still confirms it
   });
 
   it('searches again after researchMs and after restart() with a new bound', () => {

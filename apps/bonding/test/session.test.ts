@@ -96,7 +96,7 @@ describe('session seal/open', () => {
     const cases: [number, Uint8Array][] = [
       [TYPE_PROBE, new Uint8Array(0)],
       [TYPE_PROBE, new Uint8Array(1200)],
-      [TYPE_PROBE_ACK, new Uint8Array(0)],
+      [TYPE_PROBE_ACK, new Uint8Array(2)],
       [TYPE_FEEDBACK, new Uint8Array([0])],
       [TYPE_CLOSE, new Uint8Array([0, 1])],
     ];
@@ -110,7 +110,7 @@ describe('session seal/open', () => {
   it('refuses to seal payloads a type forbids, unknown types and a too small out buffer', () => {
     const { client } = pair();
     expect(codeOf(() => client.seal(TYPE_DATA, header, new Uint8Array(0), out))).toBe('BONDING_INVALID_ARGUMENT');
-    expect(() => client.seal(TYPE_PROBE_ACK, header, new Uint8Array(1), out)).toThrow(/payload length of type 0x42 1 is not 0/);
+    expect(() => client.seal(TYPE_PROBE_ACK, header, new Uint8Array(1), out)).toThrow(/payload length of type 0x42 1 is not 2/);
     expect(() => client.seal(TYPE_CLOSE, header, new Uint8Array(3), out)).toThrow(/is not 2/);
     expect(() => client.seal(TYPE_FEEDBACK, header, new Uint8Array(0), out)).toThrow(/at least 1/);
     expect(() => client.seal(0x45, header, new Uint8Array(1), out)).toThrow(/datagram type 0x45/);
@@ -204,7 +204,7 @@ describe('session drops (never throws on wire input)', () => {
     const { client, server } = pair();
     const d = seal(client, counting(10));
     expect(server.open(d.subarray(0, 55), T0)).toBe(OPEN_TOO_SHORT);
-    expect(server.open(seal(client, new Uint8Array(0), TYPE_PROBE_ACK), T0)).toBe(OPEN_OK); // 56 bytes: the minimum
+    expect(server.open(seal(client, new Uint8Array(0), TYPE_PROBE), T0)).toBe(OPEN_OK); // 56 bytes: the minimum
     const version = d.slice();
     version[0] = 2;
     expect(server.open(version, T0)).toBe(OPEN_MALFORMED);
