@@ -11,8 +11,7 @@
  * Nonce = 4-byte direction prefix from the handshake ‖ the counter (handshake.md §4).
  * 0xE2 can never start a handshake message (those start with version 0x01).
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
-import type { CipherChaCha20Poly1305, CipherGCM, DecipherChaCha20Poly1305, DecipherGCM } from 'node:crypto';
+import { createAead } from '@edgebox/crypto';
 import type { HandshakeResult } from '@edgebox/crypto';
 
 export const FRAME_TYPE_DATA = 0xe2;
@@ -39,19 +38,6 @@ function nonce(prefix: Uint8Array, counter: bigint): Buffer {
   return n;
 }
 
-// Separate calls per algorithm: node's typings pick the AEAD overload from a literal name.
-function cipher(keys: SessionKeys, iv: Buffer): CipherGCM | CipherChaCha20Poly1305 {
-  return keys.aead === 'aes-256-gcm'
-    ? createCipheriv('aes-256-gcm', keys.sendKey, iv, { authTagLength: FRAME_TAG_BYTES })
-    : createCipheriv('chacha20-poly1305', keys.sendKey, iv, { authTagLength: FRAME_TAG_BYTES });
-}
-
-function decipher(keys: SessionKeys, iv: Buffer): DecipherGCM | DecipherChaCha20Poly1305 {
-  return keys.aead === 'aes-256-gcm'
-    ? createDecipheriv('aes-256-gcm', keys.receiveKey, iv, { authTagLength: FRAME_TAG_BYTES })
-    : createDecipheriv('chacha20-poly1305', keys.receiveKey, iv, { authTagLength: FRAME_TAG_BYTES });
-}
-
 /**
  * Seals `plaintext` for the peer with counter `counter`.
  *
@@ -64,10 +50,8 @@ export function sealFrame(keys: SessionKeys, counter: bigint, plaintext: Uint8Ar
   header[0] = FRAME_TYPE_DATA;
   header.writeUInt32BE(keys.remoteSessionId, 1);
   header.writeBigUInt64BE(counter, 5);
-  const c = cipher(keys, nonce(keys.sendNoncePrefix, counter));
-  c.setAAD(header, { plaintextLength: plaintext.length });
-  const body = Buffer.concat([c.update(plaintext), c.final()]);
-  return Buffer.concat([header, body, c.getAuthTag()]);
+  const sealed = createAead(keys.aead, keys.sendKey).seal(nonce(keys.sendNoncePrefix, counter), plaintext, header);
+  return Buffer.concat([header, sealed]);
 }
 
 /** Header fields of a data datagram, or undefined if it is not one. */
@@ -87,14 +71,11 @@ export function openFrame(keys: SessionKeys, datagram: Uint8Array): { counter: b
   const head = peekFrame(datagram);
   if (head === undefined || head.receiverSessionId !== keys.localSessionId) return undefined;
   const b = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.length);
-  const d = decipher(keys, nonce(keys.receiveNoncePrefix, head.counter));
-  const body = b.subarray(FRAME_HEADER_BYTES, b.length - FRAME_TAG_BYTES);
-  d.setAAD(b.subarray(0, FRAME_HEADER_BYTES), { plaintextLength: body.length });
-  d.setAuthTag(b.subarray(b.length - FRAME_TAG_BYTES));
   try {
-    return { counter: head.counter, plaintext: Buffer.concat([d.update(body), d.final()]) };
+    const plaintext = createAead(keys.aead, keys.receiveKey).open(nonce(keys.receiveNoncePrefix, head.counter), b.subarray(FRAME_HEADER_BYTES), b.subarray(0, FRAME_HEADER_BYTES));
+    return { counter: head.counter, plaintext: Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.length) };
   } catch {
-    return undefined;
+    return undefined; // CRYPTO_AUTH_FAILED: not ours or tampered
   }
 }
 
