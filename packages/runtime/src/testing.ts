@@ -12,6 +12,8 @@ import { formatPath } from './config-issues.js';
 import { LIFECYCLE_STATES } from './lifecycle-states.js';
 import type { AnyService } from './service.js';
 
+export { describeReadmeCodes, readmeSection, tableCodes, type ReadmeCodesInit } from './testing-readme.js';
+
 /** Options of {@link describeServiceContract}. */
 export interface ServiceContractInit {
   /** The service name (also the metric prefix `edgebox_<name>_`). */
