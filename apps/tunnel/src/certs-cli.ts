@@ -56,6 +56,11 @@ const PRIVATE_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
 const DIR_MODE = 0o700;
 const DEFAULT_CA_NAME = 'edgebox tunnel CA';
+const DAY_MS = 86_400_000;
+/** Default leaf lifetime (the package's CERT_DEFAULT_VALIDITY_DAYS, which it does not export). */
+const LEAF_DEFAULT_DAYS = 365;
+/** issueCertificate's notBefore backdate (CERT_BACKDATE_MS in the package). */
+const LEAF_BACKDATE_MS = 5 * 60_000;
 
 const USAGE = `usage: edgebox-tunnel certs <command> [options]
 
@@ -63,6 +68,7 @@ const USAGE = `usage: edgebox-tunnel certs <command> [options]
       create a CA: DIR/ca.pem, DIR/ca.key (0600), an empty DIR/crl.pem, DIR/revoked.json
   issue --ca DIR --name N --out DIR [--days D] [--role source|dest] [--dns H]... [--ip A]... [--force]
       new key + certificate: OUT/cert.pem, OUT/key.pem (0600), OUT/ca.pem
+      --days: default 365, or what is left of the CA's validity when that is less
       --role source: clientAuth (the handshake initiator), dest: serverAuth, none: both
   show FILE [--json]
       print a certificate's subject, issuer, serial, validity, usage, fingerprint
@@ -389,14 +395,24 @@ async function commandCa(parsed: Parsed, io: CertsCommandIo): Promise<number> {
   return EXIT_OK;
 }
 
+function defaultLeafDays(ca: CertificateAuthority, now: Date): number {
+  // issueCertificate starts validity 5 minutes before `now`; count from there.
+  const left = Math.floor((ca.notAfter.getTime() - (now.getTime() - LEAF_BACKDATE_MS)) / DAY_MS);
+  if (left < 1) throw new CertsUsageError(`CA ${JSON.stringify(ca.commonName)} expires ${ca.notAfter.toISOString()}: less than a day left to issue under, create a new CA`);
+  return Math.min(LEAF_DEFAULT_DAYS, left);
+}
+
 async function commandIssue(parsed: Parsed, io: CertsCommandIo): Promise<number> {
   const caDir = resolve(required(parsed, 'ca', 'issue'));
   const commonName = required(parsed, 'name', 'issue');
   const out = resolve(required(parsed, 'out', 'issue'));
   if (parsed.positionals.length > 0) throw new CertsUsageError(`certs issue takes no positional arguments, got ${parsed.positionals.join(' ')}`);
-  const validityDays = parseDays(parsed.values.days);
   const usage = usageForRole(parsed.values.role);
   const ca = await loadCa(caDir);
+  // An explicit --days beyond the CA's own end is refused (by the package, naming both dates);
+  // the default is a year, or what is left of the CA when that is less.
+  const now = new Date();
+  const validityDays = parseDays(parsed.values.days) ?? defaultLeafDays(ca, now);
   const certPath = join(out, ISSUED_FILES.certificate);
   const keyPath = join(out, ISSUED_FILES.privateKey);
   const caCopyPath = join(out, ISSUED_FILES.ca);
@@ -409,7 +425,8 @@ async function commandIssue(parsed: Parsed, io: CertsCommandIo): Promise<number>
     commonName,
     publicKey: identity.publicKey,
     usage,
-    ...(validityDays === undefined ? {} : { validityDays }),
+    validityDays,
+    now,
     ...(san.dns.length + san.ip.length > 0 ? { subjectAltNames: san } : {}),
   });
   await makeDir(out);
