@@ -21,6 +21,7 @@ export const CRYPTO_ERROR_CODES = [
   'CRYPTO_HANDSHAKE_REPLAYED', // a handshake message seen before or outside its time window
   'CRYPTO_HANDSHAKE_STATE', // a message that is not legal in the current state
   'CRYPTO_HANDSHAKE_COOKIE', // a missing, stale or forged retry cookie
+  'CRYPTO_NATIVE_UNAVAILABLE', // implementation 'native' asked for, but its addon was not built
 ] as const;
 
 export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[number];

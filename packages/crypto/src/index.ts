@@ -24,7 +24,7 @@ export { zeroize, constantTimeEqual } from './zeroize.js';
 export { generateX25519KeyPair, x25519KeyPairFromPrivate, x25519SharedSecret, type X25519KeyPair } from './x25519.js';
 export { mlkemKeygen, mlkemEncapsulate, mlkemDecapsulate, type MlKemKeyPair, type MlKemEncapsulation } from './mlkem.js';
 export { combineHybridSecret, combineClassicalSecret, type HybridSecretInput, type ClassicalSecretInput } from './hybrid.js';
-export { createAead, AEAD_ALGORITHMS, type Aead, type AeadAlgorithm, type AeadImplementation, type AeadInit } from './aead.js';
+export { createAead, defaultAeadImplementation, nativeAeadAvailable, AEAD_ALGORITHMS, type Aead, type AeadAlgorithm, type AeadImplementation, type AeadInit } from './aead.js';
 export { createNonceSequence, writeCounterNonce, readNonceCounter, type NonceSequence, type NonceSequenceInit } from './nonce.js';
 export { createReplayWindow, type ReplayWindow, type ReplayWindowInit } from './replay-window.js';
 export * from './constants.js';
