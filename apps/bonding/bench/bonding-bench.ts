@@ -38,7 +38,9 @@ const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const LISTEN = '10.73.0.1';
 const SERVER_TUN = '10.97.0.1';
 const LINKS = 3;
-const NODE_FLAGS = ['--max-semi-space-size=1', '--conditions=@edgebox/source', '--import', 'tsx'];
+// EDGEBOX_BENCH_NODE_FLAGS adds flags to the bond processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const EXTRA_FLAGS = (process.env['EDGEBOX_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+const NODE_FLAGS = ['--max-semi-space-size=1', '--conditions=@edgebox/source', '--import', 'tsx', ...EXTRA_FLAGS];
 
 /** The first line of an error (the rest may be log tails). */
 function firstLine(err: unknown): string {
