@@ -35,6 +35,13 @@ export const IPERF_GRACE_MS = 10_000;
 /** How long the iperf3 server may take to say it listens. */
 export const IPERF_SERVER_READY_MS = 5_000;
 
+/** TCP port of the stunnel server end (TLS) on the lab link. */
+export const STUNNEL_PORT = 8443;
+/** TCP port of the sshd of an `ssh -L` forward on the lab link. */
+export const SSH_FORWARD_PORT = 2222;
+/** sshd's compiled-in privilege separation directory (Debian's unit creates it; we do when missing). */
+export const SSHD_PRIVSEP_DIR = '/run/sshd';
+
 /** Pings per RTT measurement. */
 export const PING_COUNT = 10;
 /** Seconds between pings (root may go below ping's 0.2 s user minimum; 0.2 is gentle). */
@@ -49,4 +56,9 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   iperf3: 'iperf3',
   ping: 'iputils-ping',
   ip: 'iproute2',
+  stunnel: 'stunnel4',
+  stunnel4: 'stunnel4',
+  sshd: 'openssh-server',
+  ssh: 'openssh-client',
+  'ssh-keygen': 'openssh-client',
 };

@@ -97,7 +97,8 @@ export function firstLine(err: unknown): string {
   return nl < 0 ? text : text.slice(0, nl);
 }
 
-function where(lab: Lab, options: MeasurePeersOptions): { client: string; server: string; serverAddress: string } {
+/** The link, client and server a measurement runs over (defaults: the first link, its a and b nodes). */
+export function where(lab: Lab, options: Pick<MeasurePeersOptions, 'link' | 'client' | 'server'>): { client: string; server: string; serverAddress: string } {
   const link = options.link === undefined ? lab.spec.links[0] : lab.spec.links.find((l) => l.name === options.link);
   if (link === undefined) {
     throw new VpnPeersError('VPN_PEERS_INVALID_ARGUMENT', options.link === undefined ? 'the lab has no link to measure' : `the lab has no link "${options.link}"`, { details: { link: options.link } });
