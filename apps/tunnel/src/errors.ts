@@ -17,6 +17,9 @@ export const TUNNEL_ERROR_CODES = [
   'TUNNEL_LIMIT', // a local limit: too many streams, a closed or draining multiplexer
   'TUNNEL_CLOSED', // the multiplexer or transport is closed
   'TUNNEL_HANDSHAKE', // the handshake over the stream failed (details.cause: the crypto code) or timed out
+  'TUNNEL_CONFIG', // a config the service cannot run: unreadable PKI file, key that does not match, bad listen address
+  'TUNNEL_RELOAD_UNSUPPORTED', // a reload that changes what only a restart can (role, mode, listeners, ops)
+  'TUNNEL_NO_SESSION', // the source has no session to the dest (reconnecting, circuit open) within the wait
 ] as const;
 
 /** One of TUNNEL_ERROR_CODES. */

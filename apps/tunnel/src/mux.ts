@@ -691,7 +691,7 @@ class Multiplexer implements Mux, StreamHost {
     if (!s.live) return;
     this.remove(s);
     if (this.closed) return;
-    encodeCode(this.scratch, 0, TUNNEL_CODES.CANCEL);
+    encodeCode(this.scratch, 0, s.resetCode);
     this.send(FRAME_RESET, 0, s.id, this.scratch.subarray(0, 2));
   }
 

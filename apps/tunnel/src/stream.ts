@@ -42,6 +42,8 @@ export interface TunnelStream extends Duplex {
   readonly sendCredit: number;
   /** Bytes the peer may still send on this stream. */
   readonly receiveCredit: number;
+  /** Code of the RESET a destroy() sends (default CANCEL; the dest sets UNREACHABLE or TIMEOUT). */
+  resetCode: number;
 }
 
 /** Internal state shared with the multiplexer; one shape, every field set here. */
@@ -66,6 +68,8 @@ export class StreamState extends Duplex implements TunnelStream {
   pendingOffset = 0;
   pendingCb: ((err?: Error | null) => void) | null = null;
   datagramsDropped = 0;
+  /** Code of the RESET sent if the application destroys the stream (tunnel.md §8; CANCEL unless set). */
+  resetCode = 7;
 
   constructor(host: StreamHost, id: number, request: OpenRequest, local: boolean, window: number, peerWindow: number, datagramQueue: number) {
     const udp = request.protocol === 'udp';

@@ -1,0 +1,31 @@
+/**
+ * A local socket spliced to a tunnel stream, both directions, with back-pressure from
+ * `pipe()` (the stream's write waits for credit, so a slow side stops the other: tunnel.md
+ * §5) and half-close carried as FIN. A reset on either side tears down the other; a clean
+ * end lets buffered bytes drain (never destroy a socket that still flushes).
+ */
+import type { Socket } from 'node:net';
+import type { TunnelStream } from './stream.js';
+
+/**
+ * Splices `socket` and `stream`; `onDone` runs once when both are closed.
+ *
+ * @example splice(client, mux.openStream({ protocol: 'tcp', port: 80, target: '' }), () => clients.delete(client));
+ */
+export function splice(socket: Socket, stream: TunnelStream, onDone?: () => void): void {
+  let closed = 0;
+  const done = (): void => {
+    if (++closed === 2) onDone?.();
+  };
+  socket.pipe(stream);
+  stream.pipe(socket);
+  socket.on('error', () => stream.destroy());
+  stream.on('error', () => socket.destroy());
+  socket.on('close', () => {
+    // Closed before the peer's data ended: reset. After it, the stream's own writes may still
+    // wait for credit and finish on their own.
+    if (!stream.readableEnded && !stream.destroyed) stream.destroy();
+    done();
+  });
+  stream.on('close', done);
+}
