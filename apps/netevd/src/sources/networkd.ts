@@ -1,0 +1,443 @@
+/**
+ * The systemd-networkd source: link state changes from `org.freedesktop.network1` on the
+ * system bus, published as `link.state` events.
+ *
+ * 1. connect (dbus.ts keeps the connection alive, reconnecting with backoff)
+ * 2. match `PropertiesChanged` under `/org/freedesktop/network1/link/` and networkd's
+ *    NameOwnerChanged (a restarted networkd is read again from scratch)
+ * 3. sync: `ListLinks`, each link's properties (`GetAll`) and `DescribeLink` (addresses, the
+ *    JSON payload); the first sync publishes the current state of every link (startup
+ *    triggers, networkd-dispatcher's `-T`), later ones only what changed while we were away
+ * 4. on `PropertiesChanged`: decode the ifindex from the escaped path (`_33` is 3), fold the
+ *    changed state properties in, and when the operational or the administrative state moved,
+ *    `DescribeLink` and publish one event per moved state, in order per link
+ *
+ * Event (docs/protocols/events.md §2): kind `link.state`, `interface`/`subject` the link name,
+ * `states {old?, new}` of one axis (operational: off, no-carrier, dormant, carrier, degraded,
+ * routable, ...; administrative: pending, configuring, configured, failed, ...), `addresses`
+ * from DescribeLink, and `data` with `backend: 'networkd'`, `stateType`, `trigger` (startup,
+ * change, resync), `startup` (true for startup triggers, as the netlink source marks them), `ifindex`, every state property, and `link`: DescribeLink's JSON (without
+ * `Routes` when it would not fit the 16 KiB data bound).
+ */
+import type { Message, MessageBus } from 'dbus-next';
+import { createEventFactory, isAddress, type EventBus, type EventFactory, type JsonObject, type Severity } from '@edgebox/events';
+import {
+  addMatch,
+  callBus,
+  createBusConnection,
+  createKeyedQueue,
+  describe,
+  encodePathLabel,
+  errorMessage,
+  getAllProperties,
+  ifindexFromLinkPath,
+  isIfindex,
+  isMalformed,
+  isSignal,
+  isVariantDict,
+  malformed,
+  nameHasOwner,
+  nameOwnerChange,
+  nameOwnerChangedRule,
+  newSourceStats,
+  silentLogger,
+  systemBusAddress,
+  variantString,
+  type NetworkSource,
+  type SourceHealth,
+  type SourceLogger,
+  type SourceStats,
+} from './dbus.js';
+
+/** networkd's well-known name, manager path and interfaces. */
+export const NETWORKD_BUS_NAME = 'org.freedesktop.network1';
+export const NETWORKD_MANAGER_PATH = '/org/freedesktop/network1';
+export const NETWORKD_LINK_PATH_PREFIX = '/org/freedesktop/network1/link/';
+const MANAGER_IFACE = 'org.freedesktop.network1.Manager';
+const LINK_IFACE = 'org.freedesktop.network1.Link';
+
+/** Largest DescribeLink JSON carried in `data.link` (the event's data bound is 16 KiB). */
+const MAX_LINK_JSON_BYTES = 12 * 1024;
+
+/** The link state properties we track, as networkd names them, and their `data` keys. */
+const STATE_PROPERTIES = {
+  OperationalState: 'operationalState',
+  CarrierState: 'carrierState',
+  AddressState: 'addressState',
+  IPv4AddressState: 'ipv4AddressState',
+  IPv6AddressState: 'ipv6AddressState',
+  AdministrativeState: 'administrativeState',
+  OnlineState: 'onlineState',
+} as const;
+type StateProperty = keyof typeof STATE_PROPERTIES;
+const STATE_PROPERTY_NAMES = Object.keys(STATE_PROPERTIES) as StateProperty[];
+
+/** Which state an event moves: the two that networkd-dispatcher runs scripts for. */
+export type NetworkdStateType = 'operational' | 'administrative';
+/** Why an event was published. */
+export type NetworkdTrigger = 'startup' | 'change' | 'resync';
+
+/** Options of `createNetworkdSource`. */
+export interface NetworkdSourceInit {
+  /** Where events are published. */
+  bus: EventBus;
+  /** System bus address (default: DBUS_SYSTEM_BUS_ADDRESS, else unix:path=/run/dbus/system_bus_socket). */
+  busAddress?: string;
+  logger?: SourceLogger;
+  /**
+   * The daemon's event factory (source `netevd`): share one between sources so event ids stay
+   * strictly increasing per source (events.md §5). Default: a factory of its own.
+   */
+  events?: EventFactory;
+  callTimeoutMs?: number;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  watchdogMs?: number;
+}
+
+/** What the source knows of one link. */
+interface LinkRecord {
+  ifindex: number;
+  name: string | undefined;
+  props: Partial<Record<StateProperty, string>>;
+}
+
+/** One move of one state axis, waiting for DescribeLink before it is published. */
+interface Transition {
+  stateType: NetworkdStateType;
+  old: string | undefined;
+  new: string;
+}
+
+/**
+ * A networkd source: publishes `link.state` events from systemd-networkd over DBus.
+ *
+ * @example
+ * const source = createNetworkdSource({ bus, events, logger });
+ * await source.start();            // startup events for every link are on the bus now
+ * source.health();                 // { ok: true, detail: 'networkd: 3 links' }
+ * await source.stop();
+ */
+export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
+  const logger = init.logger ?? silentLogger;
+  const events = init.events ?? createEventFactory({ source: 'netevd' });
+  const address = systemBusAddress(init.busAddress);
+  const stats: SourceStats = newSourceStats();
+  const links = new Map<number, LinkRecord>();
+  let backendPresent = false;
+  let synced = false;
+  let startedOnce = false;
+  const queue = createKeyedQueue<number>((err, ifindex) => fail(err, { ifindex }));
+
+  function fail(err: unknown, context: Record<string, unknown>): void {
+    if (isMalformed(err)) stats.malformed += 1;
+    else stats.callErrors += 1;
+    stats.lastError = `networkd: ${errorMessage(err)}`;
+    logger.warn({ source: 'networkd', ...context, err: errorMessage(err) }, isMalformed(err) ? 'dropped malformed networkd data' : 'networkd call failed');
+  }
+
+  const connection = createBusConnection({
+    address,
+    name: 'networkd',
+    logger,
+    stats,
+    callTimeoutMs: init.callTimeoutMs,
+    reconnectInitialMs: init.reconnectInitialMs,
+    reconnectMaxMs: init.reconnectMaxMs,
+    watchdogMs: init.watchdogMs,
+    async onConnect(bus, signal) {
+      await addMatch(bus, `type='signal',sender='${NETWORKD_BUS_NAME}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_namespace='/org/freedesktop/network1/link'`, { signal });
+      await addMatch(bus, nameOwnerChangedRule(NETWORKD_BUS_NAME), { signal });
+      backendPresent = await nameHasOwner(bus, NETWORKD_BUS_NAME, { signal });
+      if (!backendPresent) {
+        logger.warn({ source: 'networkd' }, `${NETWORKD_BUS_NAME} is not on the bus; waiting for it`);
+        return;
+      }
+      await sync(bus, signal);
+      // start() resolves with the startup events already on the bus.
+      await queue.idle();
+    },
+    onMessage(msg, bus, signal) {
+      if (!isSignal(msg)) return;
+      const owner = nameOwnerChange(msg, NETWORKD_BUS_NAME);
+      if (owner !== undefined) {
+        backendPresent = owner !== '';
+        synced = false;
+        logger.info({ source: 'networkd', present: backendPresent }, backendPresent ? 'networkd appeared on the bus' : 'networkd left the bus');
+        // A new networkd instance: read everything again (published as resync differences).
+        if (backendPresent) queue.push(0, () => sync(bus, signal));
+        return;
+      }
+      if (msg.member === 'PropertiesChanged' && typeof msg.path === 'string' && msg.path.startsWith(NETWORKD_LINK_PATH_PREFIX)) {
+        onPropertiesChanged(msg, bus, signal);
+      }
+    },
+    onDisconnect() {
+      synced = false;
+    },
+  });
+
+  async function listLinks(bus: MessageBus, signal: AbortSignal): Promise<Array<{ ifindex: number; name: string }>> {
+    const [list] = await callBus(bus, { destination: NETWORKD_BUS_NAME, path: NETWORKD_MANAGER_PATH, interface: MANAGER_IFACE, member: 'ListLinks' }, { timeoutMs: init.callTimeoutMs, signal });
+    if (!Array.isArray(list)) throw malformed(`ListLinks returned ${describe(list)}, expected a(iso)`);
+    const out: Array<{ ifindex: number; name: string }> = [];
+    for (const entry of list) {
+      if (!Array.isArray(entry) || !isIfindex(entry[0]) || typeof entry[1] !== 'string') {
+        fail(malformed(`ListLinks entry ${describe(entry)}, expected (iso)`), {});
+        continue;
+      }
+      out.push({ ifindex: entry[0], name: entry[1] });
+    }
+    return out;
+  }
+
+  function readStateProps(dict: Record<string, unknown>, context: string): Partial<Record<StateProperty, string>> {
+    const props: Partial<Record<StateProperty, string>> = {};
+    for (const key of STATE_PROPERTY_NAMES) {
+      if (!(key in dict)) continue;
+      const value = variantString(dict[key]);
+      if (value === undefined || value.length > 64) {
+        fail(malformed(`${context}: ${key} is ${describe(dict[key])}, expected a string variant`), {});
+        continue;
+      }
+      props[key] = value;
+    }
+    return props;
+  }
+
+  /** Read every link; publish startup events the first time, differences after that. */
+  async function sync(bus: MessageBus, signal: AbortSignal): Promise<void> {
+    const trigger: NetworkdTrigger = startedOnce ? 'resync' : 'startup';
+    const list = await listLinks(bus, signal);
+    const seen = new Set<number>();
+    for (const { ifindex, name } of list) {
+      seen.add(ifindex);
+      let props: Partial<Record<StateProperty, string>>;
+      try {
+        props = readStateProps(await getAllProperties(bus, NETWORKD_BUS_NAME, `${NETWORKD_LINK_PATH_PREFIX}${encodeIfindex(ifindex)}`, LINK_IFACE, { timeoutMs: init.callTimeoutMs, signal }), `link ${ifindex}`);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        fail(err, { ifindex });
+        continue;
+      }
+      const record = links.get(ifindex) ?? { ifindex, name, props: {} };
+      record.name = name;
+      const transitions = fold(record, props, trigger === 'startup');
+      links.set(ifindex, record);
+      if (transitions.length > 0) queue.push(ifindex, () => publish(bus, signal, record, transitions, trigger));
+    }
+    for (const ifindex of links.keys()) if (!seen.has(ifindex)) links.delete(ifindex);
+    startedOnce = true;
+    synced = true;
+  }
+
+  /**
+   * Fold new property values into the record; the transitions of the two script axes. With
+   * `all`, every known axis is a transition (startup: no old state).
+   */
+  function fold(record: LinkRecord, props: Partial<Record<StateProperty, string>>, all: boolean): Transition[] {
+    const transitions: Transition[] = [];
+    const axes: Array<[StateProperty, NetworkdStateType]> = [
+      ['OperationalState', 'operational'],
+      ['AdministrativeState', 'administrative'],
+    ];
+    for (const [key, stateType] of axes) {
+      const next = props[key];
+      const prev = record.props[key];
+      if (next === undefined || next === '') continue;
+      if (all) transitions.push({ stateType, old: undefined, new: next });
+      else if (next !== prev) transitions.push({ stateType, old: prev, new: next });
+    }
+    Object.assign(record.props, props);
+    return transitions;
+  }
+
+  function onPropertiesChanged(msg: Message, bus: MessageBus, signal: AbortSignal): void {
+    const ifindex = ifindexFromLinkPath(msg.path, NETWORKD_LINK_PATH_PREFIX);
+    const body = msg.body;
+    if (ifindex === undefined) {
+      fail(malformed(`PropertiesChanged on ${describe(msg.path)}: not a link path with an escaped ifindex`), {});
+      return;
+    }
+    if (!Array.isArray(body) || typeof body[0] !== 'string' || !isVariantDict(body[1])) {
+      fail(malformed(`PropertiesChanged on ${msg.path}: body ${describe(body)}, expected (sa{sv}as)`), { ifindex });
+      return;
+    }
+    if (body[0] !== LINK_IFACE) return;
+    // Before the first read of a link, the sync in progress reads its current values itself.
+    if (!synced && !links.has(ifindex)) return;
+    const props = readStateProps(body[1], `PropertiesChanged on link ${ifindex}`);
+    const known = links.get(ifindex);
+    const record = known ?? { ifindex, name: undefined, props: {} };
+    if (known === undefined) links.set(ifindex, record);
+    const transitions = fold(record, props, false);
+    if (transitions.length === 0) return;
+    queue.push(ifindex, () => publish(bus, signal, record, transitions, 'change'));
+  }
+
+  async function describeLink(bus: MessageBus, signal: AbortSignal, ifindex: number): Promise<JsonObject | undefined> {
+    let text: unknown;
+    try {
+      [text] = await callBus(bus, { destination: NETWORKD_BUS_NAME, path: NETWORKD_MANAGER_PATH, interface: MANAGER_IFACE, member: 'DescribeLink', signature: 'i', body: [ifindex] }, { timeoutMs: init.callTimeoutMs, signal });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      fail(err, { ifindex }); // a link that just went away: publish what we know
+      return undefined;
+    }
+    if (typeof text !== 'string') {
+      fail(malformed(`DescribeLink(${ifindex}) returned ${describe(text)}, expected a JSON string`), { ifindex });
+      return undefined;
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${describe(parsed)} is not an object`);
+      return parsed as JsonObject;
+    } catch (err) {
+      fail(malformed(`DescribeLink(${ifindex}) JSON is invalid: ${errorMessage(err)}`), { ifindex });
+      return undefined;
+    }
+  }
+
+  async function publish(bus: MessageBus, signal: AbortSignal, record: LinkRecord, transitions: Transition[], trigger: NetworkdTrigger): Promise<void> {
+    const link = await describeLink(bus, signal, record.ifindex);
+    const snapshot = { ...record.props };
+    if (link !== undefined && typeof link['Name'] === 'string') record.name = link['Name'];
+    if (record.name === undefined) {
+      const listed = (await listLinks(bus, signal)).find((l) => l.ifindex === record.ifindex);
+      record.name = listed?.name;
+    }
+    const name = record.name;
+    if (name === undefined) {
+      fail(malformed(`link ${record.ifindex} has no name (not in ListLinks, no DescribeLink)`), { ifindex: record.ifindex });
+      return;
+    }
+    const addresses = link === undefined ? [] : addressesOf(link, (why) => fail(malformed(`DescribeLink(${record.ifindex}): ${why}`), { ifindex: record.ifindex }));
+    const data: JsonObject = { backend: 'networkd', stateType: 'operational', trigger, startup: trigger === 'startup', ifindex: record.ifindex };
+    for (const key of STATE_PROPERTY_NAMES) {
+      const v = snapshot[key];
+      if (v !== undefined) data[STATE_PROPERTIES[key]] = v;
+    }
+    const linkJson = link === undefined ? undefined : boundedLinkJson(link);
+    if (linkJson !== undefined) data['link'] = linkJson;
+    for (const t of transitions) {
+      try {
+        const event = events.create({
+          kind: 'link.state',
+          severity: severityOf(t.new),
+          subject: name,
+          interface: name,
+          states: t.old === undefined ? { new: t.new } : { old: t.old, new: t.new },
+          addresses,
+          data: { ...data, stateType: t.stateType },
+        });
+        init.bus.publish(event);
+        stats.events += 1;
+      } catch (err) {
+        // A name or state the event schema refuses (control characters, too long): drop it.
+        stats.malformed += 1;
+        stats.lastError = `networkd: event for link ${record.ifindex} refused: ${errorMessage(err)}`;
+        logger.warn({ source: 'networkd', ifindex: record.ifindex, err: errorMessage(err) }, 'networkd event refused by the event schema');
+      }
+    }
+  }
+
+  return {
+    backend: 'networkd',
+    async start() {
+      await connection.start();
+    },
+    async stop() {
+      await connection.stop();
+      await queue.idle();
+    },
+    health(): SourceHealth {
+      if (!connection.connected) return { ok: false, detail: `networkd: not connected to ${address}${stats.lastError === undefined ? '' : ` (${stats.lastError})`}` };
+      if (!backendPresent) return { ok: false, detail: `networkd: ${NETWORKD_BUS_NAME} is not on the bus` };
+      if (!synced) return { ok: false, detail: 'networkd: reading link states' };
+      return { ok: true, detail: `networkd: ${links.size} links` };
+    },
+    stats() {
+      return { ...stats };
+    },
+  };
+}
+
+/** The ifindex as networkd's object path label (`3` → `_33`). */
+function encodeIfindex(ifindex: number): string {
+  return encodePathLabel(String(ifindex));
+}
+
+/** Severity of a state: losing the link or its carrier is a warning. */
+function severityOf(state: string): Severity {
+  return state === 'no-carrier' || state === 'off' || state === 'failed' ? 'warning' : 'info';
+}
+
+/**
+ * The link's addresses from DescribeLink JSON (`Addresses: [{Family, Address: [bytes], PrefixLength}]`)
+ * as `ip/prefix` strings; entries of the wrong shape are reported and skipped.
+ *
+ * @example addressesOf({ Addresses: [{ Family: 2, Address: [10, 0, 0, 1], PrefixLength: 24 }] }, console.warn); // ['10.0.0.1/24']
+ */
+export function addressesOf(link: JsonObject, onBad: (why: string) => void): string[] {
+  const list = link['Addresses'];
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    onBad(`Addresses is ${describe(list)}, expected an array`);
+    return [];
+  }
+  const out: string[] = [];
+  for (const entry of list) {
+    const text = addressText(entry);
+    if (text === undefined) {
+      onBad(`address entry ${JSON.stringify(entry)?.slice(0, 120)} is not {Family: 2|10, Address: [4|16 bytes], PrefixLength}`);
+      continue;
+    }
+    if (out.length < 64 && !out.includes(text)) out.push(text);
+  }
+  return out;
+}
+
+function addressText(entry: unknown): string | undefined {
+  if (typeof entry !== 'object' || entry === null) return undefined;
+  const { Family: family, Address: bytes, PrefixLength: prefix } = entry as Record<string, unknown>;
+  if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) return undefined;
+  let ip: string;
+  if (family === 2 && bytes.length === 4) ip = bytes.join('.');
+  else if (family === 10 && bytes.length === 16) {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] as number) << 8) | (bytes[i + 1] as number)).toString(16));
+    ip = compressIpv6(groups);
+  } else return undefined;
+  const text = typeof prefix === 'number' ? `${ip}/${prefix}` : ip;
+  return isAddress(text) ? text : undefined;
+}
+
+/** RFC 5952 §4.2: the longest run (≥ 2) of zero groups becomes `::`. */
+function compressIpv6(groups: string[]): string {
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === '0') j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+}
+
+/** DescribeLink JSON within MAX_LINK_JSON_BYTES: whole, else without Routes, else nothing. */
+function boundedLinkJson(link: JsonObject): JsonObject | undefined {
+  if (Buffer.byteLength(JSON.stringify(link)) <= MAX_LINK_JSON_BYTES) return link;
+  const rest = { ...link };
+  delete rest['Routes'];
+  if (Buffer.byteLength(JSON.stringify(rest)) <= MAX_LINK_JSON_BYTES) return rest;
+  return undefined;
+}

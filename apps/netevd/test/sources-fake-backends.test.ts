@@ -1,0 +1,503 @@
+/**
+ * The DBus sources against FAKE backends: a fake NetworkManager and a fake systemd-networkd,
+ * each a dbus-next connection owning the backend's well-known name on a PRIVATE dbus-daemon
+ * started for this file (its own config and socket in a temp dir; never the host's buses).
+ * The fakes answer the same methods the real services do and emit the same signals, and can
+ * also send what a real one never would (wrong types, bad paths, invalid JSON): the sources
+ * must count and drop that, and keep going.
+ *
+ * The real systemd-networkd runs in sources-networkd-real.test.ts (root, network namespace).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Message, MessageType, Variant, sessionBus, type MessageBus } from 'dbus-next';
+import { createEventBus, createEventFactory, type EventBus, type EventV1 } from '@edgebox/events';
+import { createNetworkManagerSource } from '../src/sources/network-manager.js';
+import { createNetworkdSource } from '../src/sources/networkd.js';
+import { encodePathLabel, type NetworkSource } from '../src/sources/dbus.js';
+
+// -- a private dbus-daemon --------------------------------------------------------------------
+
+const BUS_CONFIG = (socket: string): string => `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=${socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+`;
+
+interface PrivateBus {
+  address: string;
+  daemon: ChildProcess;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'netevd-dbus-'));
+const socket = join(dir, 'bus.sock');
+writeFileSync(join(dir, 'bus.conf'), BUS_CONFIG(socket));
+const daemons = new Set<ChildProcess>();
+
+/** Start dbus-daemon on our socket; resolves with its address once it prints it. */
+async function startPrivateBus(): Promise<PrivateBus> {
+  rmSync(socket, { force: true });
+  const daemon = spawn('dbus-daemon', ['--config-file', join(dir, 'bus.conf'), '--nofork', '--nopidfile', '--print-address=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  daemons.add(daemon);
+  daemon.once('exit', () => daemons.delete(daemon));
+  let stderr = '';
+  daemon.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dbus-daemon printed no address in 10 s: ${stderr}`)), 10_000);
+    createInterface({ input: daemon.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line.trim());
+    });
+    daemon.once('exit', (code) => reject(new Error(`dbus-daemon exited ${code}: ${stderr}`)));
+  });
+  return { address, daemon };
+}
+
+async function stopPrivateBus(bus: PrivateBus): Promise<void> {
+  if (bus.daemon.exitCode !== null || bus.daemon.signalCode !== null) return;
+  const exited = new Promise((resolve) => bus.daemon.once('exit', resolve));
+  bus.daemon.kill('SIGTERM');
+  await exited;
+}
+
+// -- a fake DBus service --------------------------------------------------------------------
+
+type Reply = { signature: string; body: unknown[] } | { error: string };
+type Handler = (msg: Message) => Reply | undefined;
+
+/** A fake service: one connection owning `name`, answering calls from a table. */
+interface FakeService {
+  conn: MessageBus;
+  /** Keyed `${path} ${interface}.${member}`; a missing entry answers UnknownMethod. */
+  handlers: Map<string, Handler>;
+  signal(path: string, iface: string, member: string, signature: string, body: unknown[]): void;
+  close(): void;
+}
+
+async function startFakeService(address: string, name: string): Promise<FakeService> {
+  const conn = sessionBus({ busAddress: address });
+  conn.on('error', () => undefined); // the daemon going away in a reconnect test
+  await new Promise<void>((resolve) => conn.once('connect', () => resolve()));
+  const handlers = new Map<string, Handler>();
+  conn.addMethodHandler((msg: Message) => {
+    if (msg.type !== MessageType.METHOD_CALL) return false;
+    let key = `${msg.path} ${msg.interface}.${msg.member}`;
+    // Properties calls are keyed by the interface they ask about.
+    if (msg.interface === 'org.freedesktop.DBus.Properties') key = `${msg.path} ${String(msg.body[0])}.${msg.member}${msg.member === 'Get' ? `:${String(msg.body[1])}` : ''}`;
+    const reply = handlers.get(key)?.(msg);
+    if (reply === undefined) conn.send(Message.newError(msg, 'org.freedesktop.DBus.Error.UnknownMethod', `fake has no ${key}`));
+    else if ('error' in reply) conn.send(Message.newError(msg, reply.error, 'fake error'));
+    else conn.send(Message.newMethodReturn(msg, reply.signature, reply.body));
+    return true;
+  });
+  await conn.requestName(name, 0);
+  return {
+    conn,
+    handlers,
+    signal(path, iface, member, signature, body) {
+      conn.send(Message.newSignal(path, iface, member, signature, body));
+    },
+    close() {
+      conn.disconnect();
+    },
+  };
+}
+
+// -- helpers --------------------------------------------------------------------------------
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function collect(bus: EventBus): EventV1[] {
+  const seen: EventV1[] = [];
+  bus.listen(({ event }) => {
+    seen.push(event);
+  });
+  return seen;
+}
+
+const sources: NetworkSource[] = [];
+const fakes: FakeService[] = [];
+let privateBus: PrivateBus;
+
+beforeAll(async () => {
+  privateBus = await startPrivateBus();
+});
+
+afterEach(async () => {
+  for (const s of sources.splice(0)) await s.stop();
+  for (const f of fakes.splice(0)) f.close();
+});
+
+afterAll(async () => {
+  for (const d of daemons) {
+    const exited = new Promise((resolve) => d.once('exit', resolve));
+    d.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const FAST = { reconnectInitialMs: 50, reconnectMaxMs: 200, callTimeoutMs: 2_000, watchdogMs: 200 };
+
+// -- the fake NetworkManager ------------------------------------------------------------------
+
+const NM = 'org.freedesktop.NetworkManager';
+const NM_PATH = '/org/freedesktop/NetworkManager';
+const DEVICE_IFACE = 'org.freedesktop.NetworkManager.Device';
+
+interface FakeDevice {
+  path: string;
+  iface: unknown; // a string normally; the malformed tests put other things here
+  state: number;
+  ip4: string[]; // `10.0.0.2/24`
+  ip6: string[];
+}
+
+/** A fake NetworkManager: GetDevices, the Device properties, IP4Config/IP6Config AddressData, StateChanged. */
+async function startFakeNetworkManager(address: string, devices: FakeDevice[]) {
+  const fake = await startFakeService(address, NM);
+  fakes.push(fake);
+  const configData = (list: string[]) => list.map((a) => ({ address: new Variant('s', a.split('/')[0]), prefix: new Variant('u', Number(a.split('/')[1])) }));
+  const install = (d: FakeDevice): void => {
+    const ip4Path = `${d.path}/ip4`;
+    const ip6Path = `${d.path}/ip6`;
+    const ifaceVariant = (): Variant => (typeof d.iface === 'string' ? new Variant('s', d.iface) : new Variant('u', d.iface));
+    fake.handlers.set(`${d.path} ${DEVICE_IFACE}.GetAll`, () => ({
+      signature: 'a{sv}',
+      body: [{ Interface: ifaceVariant(), State: new Variant('u', d.state), Ip4Config: new Variant('o', d.ip4.length > 0 ? ip4Path : '/'), Ip6Config: new Variant('o', d.ip6.length > 0 ? ip6Path : '/') }],
+    }));
+    fake.handlers.set(`${d.path} ${DEVICE_IFACE}.Get:Ip4Config`, () => ({ signature: 'v', body: [new Variant('o', d.ip4.length > 0 ? ip4Path : '/')] }));
+    fake.handlers.set(`${d.path} ${DEVICE_IFACE}.Get:Ip6Config`, () => ({ signature: 'v', body: [new Variant('o', d.ip6.length > 0 ? ip6Path : '/')] }));
+    fake.handlers.set(`${ip4Path} org.freedesktop.NetworkManager.IP4Config.Get:AddressData`, () => ({ signature: 'v', body: [new Variant('aa{sv}', configData(d.ip4))] }));
+    fake.handlers.set(`${ip6Path} org.freedesktop.NetworkManager.IP6Config.Get:AddressData`, () => ({ signature: 'v', body: [new Variant('aa{sv}', configData(d.ip6))] }));
+  };
+  for (const d of devices) install(d);
+  fake.handlers.set(`${NM_PATH} ${NM}.GetDevices`, () => ({ signature: 'ao', body: [devices.map((d) => d.path)] }));
+  return {
+    ...fake,
+    /** Move a device to `next` and emit StateChanged(new, old, reason) as NetworkManager does. */
+    setState(d: FakeDevice, next: number, reason = 0): void {
+      const old = d.state;
+      d.state = next;
+      fake.signal(d.path, DEVICE_IFACE, 'StateChanged', 'uuu', [next, old, reason]);
+    },
+  };
+}
+
+describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)', () => {
+  const eth0 = (): FakeDevice => ({ path: `${NM_PATH}/Devices/1`, iface: 'eth0', state: 100, ip4: ['10.0.0.2/24'], ip6: ['fd00::2/64'] });
+  const wlan0 = (): FakeDevice => ({ path: `${NM_PATH}/Devices/2`, iface: 'wlan0', state: 30, ip4: [], ip6: [] });
+
+  it('publishes the current state of every device at start (startup triggers)', async () => {
+    const devices = [eth0(), wlan0()];
+    await startFakeNetworkManager(privateBus.address, devices);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkManagerSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    await waitFor('2 startup events', () => seen.length >= 2);
+    const byIface = new Map(seen.map((e) => [e.interface, e]));
+    expect(byIface.get('eth0')).toMatchObject({
+      source: 'netevd',
+      kind: 'link.state',
+      subject: 'eth0',
+      states: { new: 'activated' },
+      addresses: ['10.0.0.2/24', 'fd00::2/64'],
+      data: { backend: 'networkmanager', stateType: 'device', trigger: 'startup', startup: true, device: devices[0]!.path, stateCode: 100 },
+    });
+    expect(byIface.get('eth0')!.states!.old).toBeUndefined();
+    expect(byIface.get('wlan0')).toMatchObject({ states: { new: 'disconnected' }, addresses: [], severity: 'warning' });
+    expect(source.health()).toEqual({ ok: true, detail: 'networkmanager: 2 devices' });
+  });
+
+  it('publishes Device.StateChanged in order, with old and new state names and the addresses then', async () => {
+    const dev = eth0();
+    const nm = await startFakeNetworkManager(privateBus.address, [dev]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const events = createEventFactory({ source: 'netevd' });
+    const source = createNetworkManagerSource({ bus, busAddress: privateBus.address, events, ...FAST });
+    sources.push(source);
+    await source.start();
+    await waitFor('startup event', () => seen.length === 1);
+
+    dev.ip4 = [];
+    dev.ip6 = [];
+    nm.setState(dev, 30, 39); // activated -> disconnected, reason 39 (carrier lost)
+    await waitFor('disconnected', () => seen.length === 2);
+    expect(seen[1]).toMatchObject({ interface: 'eth0', states: { old: 'activated', new: 'disconnected' }, addresses: [], data: { trigger: 'change', startup: false, reasonCode: 39, oldStateCode: 100, stateCode: 30 } });
+
+    // A whole activation: every step arrives, in order, ids increasing from the shared factory.
+    dev.ip4 = ['10.0.0.3/24'];
+    for (const s of [40, 50, 70, 80, 90, 100]) nm.setState(dev, s);
+    await waitFor('activation steps', () => seen.length === 8);
+    expect(seen.slice(2).map((e) => e.states)).toEqual([
+      { old: 'disconnected', new: 'prepare' },
+      { old: 'prepare', new: 'config' },
+      { old: 'config', new: 'ip-config' },
+      { old: 'ip-config', new: 'ip-check' },
+      { old: 'ip-check', new: 'secondaries' },
+      { old: 'secondaries', new: 'activated' },
+    ]);
+    expect(seen[7]!.addresses).toEqual(['10.0.0.3/24']);
+    expect(seen.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(events.lastId).toBe(8);
+    expect(source.stats()).toMatchObject({ events: 8, malformed: 0, connected: true });
+  });
+
+  it('counts and drops malformed signals and devices, and keeps working', async () => {
+    const good = eth0();
+    const bad: FakeDevice = { path: `${NM_PATH}/Devices/7`, iface: 42, state: 100, ip4: [], ip6: [] }; // Interface is a uint32
+    const nm = await startFakeNetworkManager(privateBus.address, [good, bad]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkManagerSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    await waitFor('startup event', () => seen.length === 1);
+    expect(seen[0]!.interface).toBe('eth0');
+    expect(source.stats().malformed).toBe(1);
+    expect(source.stats().lastError).toMatch(/Interface is a variant of signature "u", expected a non-empty string variant/);
+
+    nm.signal(good.path, DEVICE_IFACE, 'StateChanged', 'ss', ['up', 'down']); // wrong signature
+    nm.signal(good.path, DEVICE_IFACE, 'StateChanged', 'uuu', [999, 100, 0]); // not an NMDeviceState
+    nm.signal('/org/freedesktop/NetworkManager/Elsewhere', DEVICE_IFACE, 'StateChanged', 'uuu', [30, 100, 0]); // not a device path
+    await waitFor('3 more malformed', () => source.stats().malformed === 4);
+    expect(source.stats().lastError).toMatch(/not a device path/);
+
+    nm.setState(good, 30);
+    await waitFor('the valid change after the garbage', () => seen.length === 2);
+    expect(seen[1]!.states).toEqual({ old: 'activated', new: 'disconnected' });
+    expect(source.health().ok).toBe(true);
+  });
+
+  it('follows NetworkManager leaving and coming back: not healthy meanwhile, then publishes what changed', async () => {
+    const dev = eth0();
+    const nm = await startFakeNetworkManager(privateBus.address, [dev]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkManagerSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    await waitFor('startup event', () => seen.length === 1);
+
+    nm.close();
+    fakes.splice(fakes.indexOf(nm), 1);
+    await waitFor('unhealthy', () => !source.health().ok);
+    expect(source.health().detail).toBe('networkmanager: org.freedesktop.NetworkManager is not on the bus');
+
+    dev.state = 20;
+    dev.ip4 = [];
+    dev.ip6 = [];
+    await startFakeNetworkManager(privateBus.address, [dev]);
+    await waitFor('resync event', () => seen.length === 2);
+    expect(seen[1]).toMatchObject({ interface: 'eth0', states: { old: 'activated', new: 'unavailable' }, data: { trigger: 'resync', startup: false } });
+    await waitFor('healthy', () => source.health().ok);
+  });
+
+  it('reconnects with backoff when the bus daemon goes away, then resyncs', async () => {
+    const dev = eth0();
+    await startFakeNetworkManager(privateBus.address, [dev]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkManagerSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    await waitFor('startup event', () => seen.length === 1);
+
+    await stopPrivateBus(privateBus);
+    await waitFor('disconnected', () => !source.stats().connected);
+    expect(source.health().ok).toBe(false);
+    expect(source.health().detail).toMatch(/^networkmanager: not connected to unix:path=/);
+    for (const f of fakes.splice(0)) f.close();
+
+    privateBus = await startPrivateBus();
+    dev.state = 30;
+    await startFakeNetworkManager(privateBus.address, [dev]);
+    await waitFor('reconnected and healthy', () => source.health().ok, 15_000);
+    await waitFor('resync event', () => seen.length === 2);
+    expect(seen[1]).toMatchObject({ states: { old: 'activated', new: 'disconnected' }, data: { trigger: 'resync' } });
+    expect(source.stats().connects).toBe(2);
+    expect(source.stats().disconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('starts without a bus (health says why) and stops cleanly', async () => {
+    const source = createNetworkManagerSource({ bus: createEventBus(), busAddress: `unix:path=${join(dir, 'nobody-here.sock')}`, ...FAST });
+    sources.push(source);
+    await source.start();
+    expect(source.health().ok).toBe(false);
+    expect(source.health().detail).toMatch(/not connected to unix:path=.*nobody-here\.sock .*ENOENT/);
+    await source.stop();
+    await source.stop();
+  });
+});
+
+// -- the fake systemd-networkd ----------------------------------------------------------------
+
+const ND = 'org.freedesktop.network1';
+const ND_PATH = '/org/freedesktop/network1';
+const LINK_IFACE = 'org.freedesktop.network1.Link';
+
+interface FakeLink {
+  ifindex: number;
+  name: string;
+  props: Record<string, string>;
+  addresses: Array<{ Family: number; Address: number[]; PrefixLength: number }>;
+  describe?: () => unknown; // override DescribeLink's reply
+}
+
+const linkPath = (ifindex: number): string => `${ND_PATH}/link/${encodePathLabel(String(ifindex))}`;
+
+async function startFakeNetworkd(address: string, links: FakeLink[]) {
+  const fake = await startFakeService(address, ND);
+  fakes.push(fake);
+  fake.handlers.set(`${ND_PATH} ${ND}.Manager.ListLinks`, () => ({ signature: 'a(iso)', body: [links.map((l) => [l.ifindex, l.name, linkPath(l.ifindex)])] }));
+  fake.handlers.set(`${ND_PATH} ${ND}.Manager.DescribeLink`, (msg) => {
+    const link = links.find((l) => l.ifindex === msg.body[0]);
+    if (link === undefined) return { error: 'org.freedesktop.network1.LinkUnknown' };
+    if (link.describe !== undefined) {
+      const v = link.describe();
+      return typeof v === 'string' ? { signature: 's', body: [v] } : { signature: 'u', body: [v] };
+    }
+    return { signature: 's', body: [JSON.stringify({ Index: link.ifindex, Name: link.name, ...link.props, Addresses: link.addresses })] };
+  });
+  const install = (l: FakeLink): void => {
+    fake.handlers.set(`${linkPath(l.ifindex)} ${LINK_IFACE}.GetAll`, () => ({
+      signature: 'a{sv}',
+      body: [Object.fromEntries(Object.entries(l.props).map(([k, v]) => [k, new Variant('s', v)]))],
+    }));
+  };
+  for (const l of links) install(l);
+  return {
+    ...fake,
+    /** Change properties and emit PropertiesChanged as networkd does. */
+    change(l: FakeLink, props: Record<string, string>): void {
+      Object.assign(l.props, props);
+      fake.signal(linkPath(l.ifindex), 'org.freedesktop.DBus.Properties', 'PropertiesChanged', 'sa{sv}as', [
+        LINK_IFACE,
+        Object.fromEntries(Object.entries(props).map(([k, v]) => [k, new Variant('s', v)])),
+        [],
+      ]);
+    },
+  };
+}
+
+describe('networkd source (fake systemd-networkd on a private dbus-daemon)', () => {
+  const nd0 = (): FakeLink => ({
+    ifindex: 12,
+    name: 'nd0',
+    props: { OperationalState: 'routable', CarrierState: 'carrier', AddressState: 'routable', AdministrativeState: 'configured' },
+    addresses: [
+      { Family: 2, Address: [10, 9, 0, 1], PrefixLength: 24 },
+      { Family: 10, Address: [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x74, 0x79, 0x7a, 0xff, 0xfe, 0x3d, 0x05, 0x9e], PrefixLength: 64 },
+    ],
+  });
+
+  it('decodes the escaped ifindex (_312 is 12), publishes startup then changes with DescribeLink addresses', async () => {
+    const link = nd0();
+    const nd = await startFakeNetworkd(privateBus.address, [link]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkdSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    expect(seen.map((e) => [e.data['stateType'], e.states])).toEqual([
+      ['operational', { new: 'routable' }],
+      ['administrative', { new: 'configured' }],
+    ]);
+    expect(seen[0]).toMatchObject({
+      interface: 'nd0',
+      addresses: ['10.9.0.1/24', 'fe80::7479:7aff:fe3d:59e/64'],
+      data: { backend: 'networkd', trigger: 'startup', startup: true, ifindex: 12, operationalState: 'routable', carrierState: 'carrier', administrativeState: 'configured', link: { Name: 'nd0' } },
+    });
+
+    link.addresses = [link.addresses[1]!];
+    nd.change(link, { OperationalState: 'degraded', AddressState: 'degraded' });
+    await waitFor('degraded', () => seen.length === 3);
+    expect(seen[2]).toMatchObject({ interface: 'nd0', states: { old: 'routable', new: 'degraded' }, addresses: ['fe80::7479:7aff:fe3d:59e/64'], data: { trigger: 'change', ifindex: 12, addressState: 'degraded' } });
+
+    // Only the carrier moved: no script axis changed, no event.
+    nd.change(link, { CarrierState: 'degraded-carrier' });
+    nd.change(link, { OperationalState: 'no-carrier', CarrierState: 'no-carrier' });
+    await waitFor('no-carrier', () => seen.length === 4);
+    expect(seen[3]).toMatchObject({ severity: 'warning', states: { old: 'degraded', new: 'no-carrier' }, data: { carrierState: 'no-carrier' } });
+    expect(source.health()).toEqual({ ok: true, detail: 'networkd: 1 links' });
+  });
+
+  it('counts malformed PropertiesChanged and DescribeLink data, and keeps publishing', async () => {
+    const link = nd0();
+    const nd = await startFakeNetworkd(privateBus.address, [link]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkdSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    expect(seen).toHaveLength(2);
+
+    nd.signal(`${ND_PATH}/link/_3x`, 'org.freedesktop.DBus.Properties', 'PropertiesChanged', 'sa{sv}as', [LINK_IFACE, {}, []]); // not an escaped ifindex
+    nd.signal(linkPath(12), 'org.freedesktop.DBus.Properties', 'PropertiesChanged', 'ss', ['x', 'y']); // wrong body
+    nd.signal(linkPath(12), 'org.freedesktop.DBus.Properties', 'PropertiesChanged', 'sa{sv}as', [LINK_IFACE, { OperationalState: new Variant('u', 5) }, []]); // wrong type
+    await waitFor('3 malformed', () => source.stats().malformed === 3);
+    expect(seen).toHaveLength(2);
+
+    link.describe = () => '{not json';
+    nd.change(link, { OperationalState: 'carrier' });
+    await waitFor('the change, without DescribeLink', () => seen.length === 3);
+    expect(seen[2]).toMatchObject({ interface: 'nd0', states: { old: 'routable', new: 'carrier' }, addresses: [] });
+    expect(seen[2]!.data['link']).toBeUndefined();
+    expect(source.stats().malformed).toBe(4);
+    expect(source.stats().lastError).toMatch(/DescribeLink\(12\) JSON is invalid/);
+
+    link.describe = () => JSON.stringify({ Name: 'nd0', Addresses: [{ Family: 2, Address: [1, 2, 3], PrefixLength: 24 }, { Family: 2, Address: [10, 9, 0, 7], PrefixLength: 24 }] });
+    nd.change(link, { OperationalState: 'routable' });
+    await waitFor('routable with the one good address', () => seen.length === 4);
+    expect(seen[3]!.addresses).toEqual(['10.9.0.7/24']);
+    expect(source.stats().malformed).toBe(5);
+    expect(source.health().ok).toBe(true);
+  });
+
+  it('a link named with control characters is refused by the event schema, counted, not published', async () => {
+    const link: FakeLink = { ...nd0(), ifindex: 3, name: 'bad\u0007name' };
+    await startFakeNetworkd(privateBus.address, [link]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkdSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    expect(seen).toHaveLength(0);
+    expect(source.stats().malformed).toBe(2);
+    expect(source.stats().lastError).toMatch(/event for link 3 refused/);
+  });
+
+  it('waits for networkd to appear on the bus, then publishes startup events', async () => {
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkdSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    expect(source.health()).toEqual({ ok: false, detail: 'networkd: org.freedesktop.network1 is not on the bus' });
+    await startFakeNetworkd(privateBus.address, [nd0()]);
+    await waitFor('startup events', () => seen.length === 2);
+    expect(seen[0]).toMatchObject({ interface: 'nd0', states: { new: 'routable' }, data: { trigger: 'startup' } });
+    await waitFor('healthy', () => source.health().ok);
+  });
+});
