@@ -163,19 +163,22 @@ export const TunnelConfigSchema = z
     ops: z.object({ host: z.string().min(1).default('127.0.0.1'), port: z.int().min(0).max(65535).default(TUNNEL_OPS_PORT) }).prefault({}),
   })
   .superRefine((c, ctx) => {
-    if (c.role === 'source' && c.source === undefined) ctx.addIssue({ code: 'custom', path: ['source'], message: 'role source needs a [source] section' });
-    if (c.role === 'dest' && c.dest === undefined) ctx.addIssue({ code: 'custom', path: ['dest'], message: 'role dest needs a [dest] section' });
-    if (c.reconnect.maxMs < c.reconnect.minMs) ctx.addIssue({ code: 'custom', path: ['reconnect', 'maxMs'], message: `expected >= reconnect.minMs ${c.reconnect.minMs}` });
+    // `input` is the value at `path`, so the message names it (not the whole document).
+    const issue = (path: (string | number)[], input: unknown, message: string): void => {
+      ctx.addIssue({ code: 'custom', path, input, message });
+    };
+    if (c.role === 'source' && c.source === undefined) issue(['source'], undefined, 'role source needs a [source] section');
+    if (c.role === 'dest' && c.dest === undefined) issue(['dest'], undefined, 'role dest needs a [dest] section');
+    if (c.reconnect.maxMs < c.reconnect.minMs) issue(['reconnect', 'maxMs'], c.reconnect.maxMs, `expected >= reconnect.minMs ${c.reconnect.minMs}`);
     const s = c.source;
     if (c.role === 'source' && s !== undefined) {
-      const wantsForwards = c.mode !== 'protocol';
-      const wantsEntry = c.mode !== 'transparent';
-      if (wantsForwards && s.forwards.length === 0) ctx.addIssue({ code: 'custom', path: ['source', 'forwards'], message: `mode ${c.mode} needs at least one forward` });
-      if (wantsEntry && s.entry === undefined) ctx.addIssue({ code: 'custom', path: ['source', 'entry'], message: `mode ${c.mode} needs an entry port` });
+      if (c.mode === 'transparent' && s.forwards.length === 0) issue(['source', 'forwards'], s.forwards, 'mode transparent needs at least one forward');
+      if (c.mode === 'protocol' && s.entry === undefined) issue(['source', 'entry'], s.entry, 'mode protocol needs an entry port');
+      if (c.mode === 'hybrid' && s.entry === undefined && s.forwards.length === 0) issue(['source', 'forwards'], s.forwards, 'mode hybrid needs forwards, an entry port or both');
       const seen = new Set<string>();
       for (const [i, f] of s.forwards.entries()) {
         const key = `${f.protocol}/${f.listenPort ?? f.port}`;
-        if (seen.has(key) && (f.listenPort ?? f.port) !== 0) ctx.addIssue({ code: 'custom', path: ['source', 'forwards', i], message: `listen ${key} is used twice` });
+        if (seen.has(key) && (f.listenPort ?? f.port) !== 0) issue(['source', 'forwards', i], f, `listen ${key} is used twice`);
         seen.add(key);
       }
     }
@@ -184,8 +187,8 @@ export const TunnelConfigSchema = z
       const names = new Set<string>();
       const ports = new Set<string>();
       for (const [i, svc] of d.services.entries()) {
-        if (names.has(`${svc.protocol}/${svc.name}`)) ctx.addIssue({ code: 'custom', path: ['dest', 'services', i, 'name'], message: `service ${svc.name} (${svc.protocol}) is listed twice` });
-        if (ports.has(`${svc.protocol}/${svc.port}`)) ctx.addIssue({ code: 'custom', path: ['dest', 'services', i, 'port'], message: `port ${svc.protocol}/${svc.port} is exposed twice` });
+        if (names.has(`${svc.protocol}/${svc.name}`)) issue(['dest', 'services', i, 'name'], svc.name, `a unique name (${svc.protocol}/${svc.name} is listed twice)`);
+        if (ports.has(`${svc.protocol}/${svc.port}`)) issue(['dest', 'services', i, 'port'], svc.port, `a port exposed once (${svc.protocol}/${svc.port} is exposed twice)`);
         names.add(`${svc.protocol}/${svc.name}`);
         ports.add(`${svc.protocol}/${svc.port}`);
       }

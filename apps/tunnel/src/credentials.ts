@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import {
+  constantTimeEqual,
   createHandshakeInitiator,
   createHandshakeResponder,
   createTrustStore,
@@ -75,7 +76,12 @@ export async function loadCredentials(config: Pick<TunnelConfig, 'pki' | 'kem' |
     const trustStore = await createTrustStore({ authorities, revocationLists: crls });
     const identity = importIdentityPem(keyPem);
     const certificate = pemToDer(certPem);
-    const own = trustStore.verify(certificate); // our own cert must chain to the CA we trust (a config mistake otherwise)
+    // Our own certificate must chain to the CA we trust and certify our key: a config mistake
+    // otherwise, better refused at start than by every peer.
+    const own = trustStore.verify(certificate);
+    if (!constantTimeEqual(own.publicKey, identity.publicKey)) {
+      throw new TunnelError('TUNNEL_CONFIG', `pki.key ${config.pki.key} is not the key certified by pki.cert ${config.pki.cert}`);
+    }
     const peerName = config.peerName;
     return {
       certificate: {

@@ -20,7 +20,7 @@ import {
 } from '@edgebox/crypto';
 import { createLogger, type Logger } from '@edgebox/runtime';
 import type { TunnelConfigInput } from '../src/config.js';
-import { createTunnelService, type TunnelService } from '../src/service.js';
+import { createTunnelService, type TunnelEvents, type TunnelService } from '../src/service.js';
 import type { SourceEngine } from '../src/source.js';
 
 /** Files of one identity. */
@@ -229,4 +229,33 @@ export function sourceEngine(s: TunnelService): SourceEngine {
 
 export function quietLogger(): Logger {
   return createLogger({ app: 'tunnel', silent: true });
+}
+
+/** Resolves with the first `event` payload matching `pred` (rejects after `timeoutMs`). */
+export function nextEvent<K extends keyof TunnelEvents>(service: TunnelService, event: K, pred: (e: TunnelEvents[K]) => boolean = () => true, timeoutMs = 10_000): Promise<TunnelEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      off();
+      reject(new Error(`no ${String(event)} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (e: TunnelEvents[K]): void => {
+      if (!pred(e)) return;
+      clearTimeout(t);
+      off();
+      resolve(e);
+    };
+    const off = (): void => {
+      service.events.off(event, listener as never);
+    };
+    service.events.on(event, listener as never);
+  });
+}
+
+/** Polls `cond` every 10 ms until true (rejects after `timeoutMs`). */
+export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
