@@ -35,6 +35,12 @@ export const IPERF_GRACE_MS = 10_000;
 /** How long the iperf3 server may take to say it listens. */
 export const IPERF_SERVER_READY_MS = 5_000;
 
+/**
+ * Forwarded TCP port of each forwarder (listened on in the client node, iperf3's port in the
+ * server node): one each, so both forwards and a tunnel on 5201 coexist in one lab.
+ */
+export const STUNNEL_FORWARD_PORT = 5211;
+export const SSH_FORWARD_LOCAL_PORT = 5212;
 /** TCP port of the stunnel server end (TLS) on the lab link. */
 export const STUNNEL_PORT = 8443;
 /** TCP port of the sshd of an `ssh -L` forward on the lab link. */

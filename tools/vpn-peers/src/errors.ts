@@ -5,9 +5,9 @@
  */
 
 export const VPN_PEERS_ERROR_CODES = [
-  'VPN_PEERS_TOOL_MISSING', // openvpn, wireguard-go, openssl, iperf3 or ping is not installed
+  'VPN_PEERS_TOOL_MISSING', // openvpn, wireguard-go, openssl, iperf3, ping, stunnel or openssh is not installed
   'VPN_PEERS_INVALID_ARGUMENT', // an option out of range (tunnel net, port, duration, count)
-  'VPN_PEERS_PKI_FAILED', // openssl could not create the throwaway CA or a certificate
+  'VPN_PEERS_PKI_FAILED', // openssl or ssh-keygen could not create the throwaway keys or certificates
   'VPN_PEERS_START_FAILED', // a tunnel daemon exited or a setup step failed before the tunnel came up
   'VPN_PEERS_START_TIMEOUT', // the tunnel did not pass a ping within its deadline
   'VPN_PEERS_UAPI_FAILED', // wireguard-go's UAPI socket refused a request or answered errno != 0

@@ -22,8 +22,6 @@ export interface ForwardPeersOptions {
   client?: string;
   /** Server node (iperf3 -s, forward server end); default the link's `b` node. */
   server?: string;
-  /** The forwarded port; default 5201. */
-  port?: number;
   /** iperf3 seconds per measurement; default 5. */
   seconds?: number;
   /** One contender per stream count: `stunnel-tcp-1`, `stunnel-tcp-8` ...; default [1]. */
@@ -64,7 +62,7 @@ export interface PreparedForwardPeers {
 export async function prepareForwardPeers(lab: Lab, options: ForwardPeersOptions = {}): Promise<PreparedForwardPeers> {
   const { client, server, serverAddress } = where(lab, options);
   const { signal } = options;
-  const common = { client, server, serverAddress, ...(options.port === undefined ? {} : { port: options.port }), ...(signal === undefined ? {} : { signal }) };
+  const common = { client, server, serverAddress, ...(signal === undefined ? {} : { signal }) };
   const forwards: TcpForward[] = [];
   const errors: Partial<Record<ForwardPeerName, Error>> = {};
   const contenders: Contender[] = [];

@@ -4,8 +4,8 @@
  * through one.
  *
  *   client node                                   server node
- *   iperf3 -c 127.0.0.1:5201 -> forwarder client ==(TLS / SSH over the lab link)==>
- *                                                 forwarder server -> 127.0.0.1:5201 iperf3 -s
+ *   iperf3 -c 127.0.0.1:P -> forwarder client ==(TLS / SSH over the lab link)==>
+ *                                              forwarder server -> 127.0.0.1:P iperf3 -s -p P
  *
  * The client end listens on the same port number the target has, in the client's own
  * namespace, so runIperf (one port for -s and -c) measures through the forward unchanged.
@@ -14,7 +14,6 @@ import type { Contender } from '@edgebox/bench';
 import type { Lab } from '@edgebox/netlab';
 import { rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { IPERF_PORT } from './constants.js';
 import type { Daemon } from './daemon.js';
 import { VpnPeersError } from './errors.js';
 import { runIperf } from './iperf.js';
@@ -55,7 +54,7 @@ export interface TcpForwardOptions {
   server: string;
   /** The server's address on the lab link; the server end binds to it. */
   serverAddress: string;
-  /** The forwarded TCP port; default 5201 (iperf3's). */
+  /** The forwarded TCP port; default 5211 (stunnel) or 5212 (ssh), apart from iperf3's 5201. */
   port?: number;
   /** Address the server end connects to in its namespace; default 127.0.0.1. */
   targetAddress?: string;
@@ -80,9 +79,9 @@ const LISTEN_ADDRESS = '127.0.0.1';
 /**
  * Checks the options every forwarder takes (addresses, port, distinct nodes).
  *
- * @example const plan = checkForwardOptions(options, 'stunnel');
+ * @example const plan = checkForwardOptions(options, 'stunnel', STUNNEL_FORWARD_PORT);
  */
-export function checkForwardOptions(options: TcpForwardOptions, what: string): ForwardPlan {
+export function checkForwardOptions(options: TcpForwardOptions, what: string, defaultPort: number): ForwardPlan {
   const bad = (field: string, value: unknown, expected: string): never => {
     throw new VpnPeersError('VPN_PEERS_INVALID_ARGUMENT', `${what} ${field} ${JSON.stringify(value)} ${expected}`, { details: { [field]: value } });
   };
@@ -96,7 +95,7 @@ export function checkForwardOptions(options: TcpForwardOptions, what: string): F
     client: options.client,
     server: options.server,
     serverAddress: options.serverAddress,
-    port: checkPort(options.port ?? IPERF_PORT, `${what} port`),
+    port: checkPort(options.port ?? defaultPort, `${what} port`),
     targetAddress,
     listenAddress: LISTEN_ADDRESS,
   };

@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, type Lab } from '@edgebox/netlab';
-import { SSH_FORWARD_PORT, SSHD_PRIVSEP_DIR, START_DEADLINE_MS } from './constants.js';
+import { SSH_FORWARD_LOCAL_PORT, SSH_FORWARD_PORT, SSHD_PRIVSEP_DIR, START_DEADLINE_MS } from './constants.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { VpnPeersError, errorMessage } from './errors.js';
 import { checkForwardOptions, forwardHandle, stopForward, type TcpForward, type TcpForwardOptions } from './forward.js';
@@ -103,7 +103,7 @@ function sshdConfig(o: { port: number; listen: string; dir: string; permitOpen: 
  */
 export async function startSshForward(lab: Lab, options: SshForwardOptions): Promise<SshForward> {
   const what = 'ssh forward';
-  const plan = checkForwardOptions(options, 'ssh');
+  const plan = checkForwardOptions(options, 'ssh', SSH_FORWARD_LOCAL_PORT);
   const serverPort = checkPort(options.serverPort ?? SSH_FORWARD_PORT, 'ssh serverPort');
   const cipher = options.cipher ?? 'aes256-gcm@openssh.com';
   if (!SSH_FORWARD_CIPHERS.includes(cipher)) {
@@ -154,7 +154,18 @@ export async function startSshForward(lab: Lab, options: SshForwardOptions): Pro
       plan.serverAddress,
     ], { name: 'ssh client' });
     const both = [server, client];
-    await waitUntil(() => client!.hasPrinted(/Local forwarding listening on /), { what, deadline, budgetMs: deadlineMs, daemons: both, signal });
+    // "Local forwarding listening" can precede a failed bind of the same forward; the session
+    // is entered only after every forward is set up (ExitOnForwardFailure exits instead).
+    await waitUntil(() => client!.hasPrinted(/Local forwarding listening on /) && client!.hasPrinted(/Entering interactive session/), {
+      what,
+      deadline,
+      budgetMs: deadlineMs,
+      daemons: both,
+      signal,
+    });
+    if (client.hasPrinted(/Could not request local forwarding|cannot listen to port/)) {
+      throw new VpnPeersError('VPN_PEERS_START_FAILED', `${what}: ssh could not listen on ${plan.listenAddress}:${plan.port}\n${formatLogs(both)}`, { details: { port: plan.port } });
+    }
     const negotiated = CLIENT_CIPHER.exec(client.logTail(1_000))?.[1] ?? '';
     if (negotiated !== cipher) {
       throw new VpnPeersError('VPN_PEERS_START_FAILED', `${what}: ssh negotiated ${negotiated || 'an unknown cipher'}, expected ${cipher}\n${formatLogs(both)}`, {

@@ -15,7 +15,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, type Lab } from '@edgebox/netlab';
-import { START_DEADLINE_MS, STUNNEL_PORT } from './constants.js';
+import { START_DEADLINE_MS, STUNNEL_FORWARD_PORT, STUNNEL_PORT } from './constants.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { VpnPeersError, errorMessage } from './errors.js';
 import { checkForwardOptions, forwardHandle, stopForward, type TcpForward, type TcpForwardOptions } from './forward.js';
@@ -65,7 +65,7 @@ function config(lines: Record<string, string>, service: Record<string, string>):
  */
 export async function startStunnelForward(lab: Lab, options: StunnelForwardOptions): Promise<StunnelForward> {
   const what = 'stunnel forward';
-  const plan = checkForwardOptions(options, 'stunnel');
+  const plan = checkForwardOptions(options, 'stunnel', STUNNEL_FORWARD_PORT);
   const serverPort = checkPort(options.serverPort ?? STUNNEL_PORT, 'stunnel serverPort');
   const suite = options.cipherSuite ?? 'TLS_AES_256_GCM_SHA384';
   if (!STUNNEL_CIPHER_SUITES.includes(suite)) {

@@ -26,11 +26,11 @@ describe.runIf(root.ok)('ssh -L forward', () => {
     const fwd = await startSshForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS });
     let stopped = false;
     try {
-      expect(fwd).toMatchObject({ peer: 'ssh', cipher: 'aes256-gcm@openssh.com', listenAddress: '127.0.0.1', port: 5201, serverPort: 2222 });
+      expect(fwd).toMatchObject({ peer: 'ssh', cipher: 'aes256-gcm@openssh.com', listenAddress: '127.0.0.1', port: 5212, serverPort: 2222 });
       expect(statSync(fwd.dir).mode & 0o777).toBe(0o700);
       expect(statSync(`${fwd.dir}/client_ed25519`).mode & 0o777).toBe(0o600);
-      expect(readFileSync(`${fwd.dir}/sshd_config`, 'utf8')).toMatch(/^PermitOpen 127\.0\.0\.1:5201$/m);
-      expect(readFileSync(`${fwd.dir}/authorized_keys`, 'utf8')).toMatch(/^restrict,port-forwarding,permitopen="127\.0\.0\.1:5201" ssh-ed25519 /);
+      expect(readFileSync(`${fwd.dir}/sshd_config`, 'utf8')).toMatch(/^PermitOpen 127\.0\.0\.1:5212$/m);
+      expect(readFileSync(`${fwd.dir}/authorized_keys`, 'utf8')).toMatch(/^restrict,port-forwarding,permitopen="127\.0\.0\.1:5212" ssh-ed25519 /);
       const one = await measureTcpForward(lab.get(), fwd, { seconds: 1 });
       expect(one).toBeGreaterThan(10);
       const two = await measureTcpForward(lab.get(), fwd, { seconds: 1, parallel: 2, reverse: true });

@@ -15,7 +15,7 @@ describe.runIf(root.ok)('stunnel forward', () => {
     const fwd = await startStunnelForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS });
     let stopped = false;
     try {
-      expect(fwd).toMatchObject({ peer: 'stunnel', cipher: 'TLS_AES_256_GCM_SHA384', listenAddress: '127.0.0.1', port: 5201, targetAddress: '127.0.0.1', serverPort: 8443 });
+      expect(fwd).toMatchObject({ peer: 'stunnel', cipher: 'TLS_AES_256_GCM_SHA384', listenAddress: '127.0.0.1', port: 5211, targetAddress: '127.0.0.1', serverPort: 8443 });
       expect(statSync(fwd.dir).mode & 0o777).toBe(0o700);
       const serverConf = readFileSync(`${fwd.dir}/server.conf`, 'utf8');
       expect(serverConf).toMatch(/sslVersionMin = TLSv1\.3/);
@@ -26,7 +26,7 @@ describe.runIf(root.ok)('stunnel forward', () => {
       expect(four).toBeGreaterThan(10);
       // The data really went through both ends with the pinned suite.
       expect(fwd.logTail(200).client).toMatch(/TLSv1\.3 ciphersuite: TLS_AES_256_GCM_SHA384/);
-      expect(fwd.logTail(200).server).toMatch(/s_connect: connected 127\.0\.0\.1:5201/);
+      expect(fwd.logTail(200).server).toMatch(/s_connect: connected 127\.0\.0\.1:5211/);
 
       const pids = [fwd.pids.client, fwd.pids.server];
       expect(pids.every(alive)).toBe(true);
