@@ -20,7 +20,8 @@ export function splice(socket: Socket, stream: TunnelStream, onDone?: () => void
   socket.pipe(stream);
   stream.pipe(socket);
   socket.on('error', () => stream.destroy());
-  stream.on('error', () => socket.destroy());
+  // RST, not FIN: the other end must not take a cut-off stream for a complete one.
+  stream.on('error', () => socket.resetAndDestroy());
   socket.on('close', () => {
     // Closed before the peer's data ended: reset. After it, the stream's own writes may still
     // wait for credit and finish on their own.

@@ -320,7 +320,7 @@ class Source implements SourceEngine {
       },
       () => {
         this.counters.clientsRefused++;
-        c.destroy();
+        c.resetAndDestroy();
       },
     );
   }
@@ -332,7 +332,7 @@ class Source implements SourceEngine {
         stream = s.mux.openStream({ protocol: 'tcp', port, target });
       } catch (err) {
         this.counters.bump(this.counters.streamsRefused, failureCode(err));
-        c.destroy();
+        c.resetAndDestroy();
         return;
       }
       this.counters.streamsOpened++;
