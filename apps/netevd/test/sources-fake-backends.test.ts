@@ -97,8 +97,10 @@ async function startFakeService(address: string, name: string): Promise<FakeServ
     // Properties calls are keyed by the interface they ask about.
     if (msg.interface === 'org.freedesktop.DBus.Properties') key = `${msg.path} ${String(msg.body[0])}.${msg.member}${msg.member === 'Get' ? `:${String(msg.body[1])}` : ''}`;
     const reply = handlers.get(key)?.(msg);
-    if (reply === undefined) conn.send(Message.newError(msg, 'org.freedesktop.DBus.Error.UnknownMethod', `fake has no ${key}`));
-    else if ('error' in reply) conn.send(Message.newError(msg, reply.error, 'fake error'));
+    // dbus-next's types.d.ts declares newError(msg: string, ...); the code takes the Message.
+    const call = msg as unknown as string;
+    if (reply === undefined) conn.send(Message.newError(call, 'org.freedesktop.DBus.Error.UnknownMethod', `fake has no ${key}`));
+    else if ('error' in reply) conn.send(Message.newError(call, reply.error, 'fake error'));
     else conn.send(Message.newMethodReturn(msg, reply.signature, reply.body));
     return true;
   });

@@ -118,6 +118,17 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
   let backendPresent = false;
   let synced = false;
   let startedOnce = false;
+  // While a sync runs, a device's signals count only once the sync has read that device
+  // (earlier ones are in what it reads); devices that signalled before being read are read again.
+  let syncing = false;
+  const readInSync = new Set<string>();
+  const dirtyInSync = new Set<string>();
+  function beginSync(): void {
+    syncing = true;
+    synced = false;
+    readInSync.clear();
+    dirtyInSync.clear();
+  }
   const queue = createKeyedQueue<string>((err, path) => fail(err, { device: path }));
   const callInit = (signal: AbortSignal): { timeoutMs: number | undefined; signal: AbortSignal } => ({ timeoutMs: init.callTimeoutMs, signal });
 
@@ -145,6 +156,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
         logger.warn({ source: 'networkmanager' }, `${NM_BUS_NAME} is not on the bus; waiting for it`);
         return;
       }
+      beginSync();
       await sync(bus, signal);
       await queue.idle();
     },
@@ -154,14 +166,19 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
       if (owner !== undefined) {
         backendPresent = owner !== '';
         synced = false;
+        syncing = false;
         logger.info({ source: 'networkmanager', present: backendPresent }, backendPresent ? 'NetworkManager appeared on the bus' : 'NetworkManager left the bus');
-        if (backendPresent) queue.push('', () => sync(bus, signal));
+        if (backendPresent) {
+          beginSync();
+          queue.push('', () => sync(bus, signal));
+        }
         return;
       }
       if (msg.interface === NM_DEVICE_IFACE && msg.member === 'StateChanged') onStateChanged(msg, bus, signal);
     },
     onDisconnect() {
       synced = false;
+      syncing = false;
     },
   });
 
@@ -213,25 +230,35 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
         continue;
       }
       seen.add(path);
-      let device: { name: string; state: number };
-      try {
-        device = await readDevice(bus, signal, path);
-      } catch (err) {
-        if (signal.aborted) throw err;
-        fail(err, { device: path });
-        continue;
-      }
-      const record = devices.get(path) ?? { path, name: undefined, state: undefined };
-      const old = record.state;
-      record.name = device.name;
-      record.state = device.state;
-      devices.set(path, record);
-      if (trigger === 'startup') queue.push(path, () => publish(bus, signal, record, undefined, device.state, undefined, trigger));
-      else if (old !== device.state) queue.push(path, () => publish(bus, signal, record, old, device.state, undefined, trigger));
+      await syncDevice(bus, signal, path, trigger);
     }
     for (const path of devices.keys()) if (!seen.has(path)) devices.delete(path);
+    syncing = false;
+    // Devices that signalled before the sync read them (new ones included): read once more.
+    for (const path of dirtyInSync) await syncDevice(bus, signal, path, 'change');
+    dirtyInSync.clear();
     startedOnce = true;
     synced = true;
+  }
+
+  /** Read one device into its record; queue its event (startup: always; else when the state moved). */
+  async function syncDevice(bus: MessageBus, signal: AbortSignal, path: string, trigger: NetworkManagerTrigger): Promise<void> {
+    let device: { name: string; state: number };
+    try {
+      device = await readDevice(bus, signal, path);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      fail(err, { device: path });
+      return;
+    }
+    readInSync.add(path);
+    const record = devices.get(path) ?? { path, name: undefined, state: undefined };
+    const old = record.state;
+    record.name = device.name;
+    record.state = device.state;
+    devices.set(path, record);
+    if (trigger === 'startup') queue.push(path, () => publish(bus, signal, record, undefined, device.state, undefined, trigger));
+    else if (old !== device.state) queue.push(path, () => publish(bus, signal, record, old, device.state, undefined, trigger));
   }
 
   function onStateChanged(msg: Message, bus: MessageBus, signal: AbortSignal): void {
@@ -250,7 +277,11 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
       fail(malformed(`StateChanged on ${path}: state ${old} -> ${next} is not an NMDeviceState`), { device: path });
       return;
     }
-    if (!synced && !devices.has(path)) return; // the sync in progress reads it
+    if (syncing && !readInSync.has(path)) {
+      dirtyInSync.add(path); // what it says is read by the sync, or right after it
+      return;
+    }
+    if (!synced && !syncing) return;
     const record = devices.get(path) ?? { path, name: undefined, state: undefined };
     devices.set(path, record);
     record.state = next;

@@ -127,6 +127,17 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
   let backendPresent = false;
   let synced = false;
   let startedOnce = false;
+  // While a sync runs, a link's signals count only once the sync has read that link (earlier
+  // ones are in what it reads); links that signalled before being read are read again after.
+  let syncing = false;
+  const readInSync = new Set<number>();
+  const dirtyInSync = new Set<number>();
+  function beginSync(): void {
+    syncing = true;
+    synced = false;
+    readInSync.clear();
+    dirtyInSync.clear();
+  }
   const queue = createKeyedQueue<number>((err, ifindex) => fail(err, { ifindex }));
 
   function fail(err: unknown, context: Record<string, unknown>): void {
@@ -153,6 +164,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
         logger.warn({ source: 'networkd' }, `${NETWORKD_BUS_NAME} is not on the bus; waiting for it`);
         return;
       }
+      beginSync();
       await sync(bus, signal);
       // start() resolves with the startup events already on the bus.
       await queue.idle();
@@ -163,9 +175,13 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
       if (owner !== undefined) {
         backendPresent = owner !== '';
         synced = false;
+        syncing = false;
         logger.info({ source: 'networkd', present: backendPresent }, backendPresent ? 'networkd appeared on the bus' : 'networkd left the bus');
-        // A new networkd instance: read everything again (published as resync differences).
-        if (backendPresent) queue.push(0, () => sync(bus, signal));
+        if (backendPresent) {
+          // A new networkd instance: read everything again (published as resync differences).
+          beginSync();
+          queue.push(0, () => sync(bus, signal));
+        }
         return;
       }
       if (msg.member === 'PropertiesChanged' && typeof msg.path === 'string' && msg.path.startsWith(NETWORKD_LINK_PATH_PREFIX)) {
@@ -174,6 +190,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     },
     onDisconnect() {
       synced = false;
+      syncing = false;
     },
   });
 
@@ -212,23 +229,33 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     const seen = new Set<number>();
     for (const { ifindex, name } of list) {
       seen.add(ifindex);
-      let props: Partial<Record<StateProperty, string>>;
-      try {
-        props = readStateProps(await getAllProperties(bus, NETWORKD_BUS_NAME, `${NETWORKD_LINK_PATH_PREFIX}${encodeIfindex(ifindex)}`, LINK_IFACE, { timeoutMs: init.callTimeoutMs, signal }), `link ${ifindex}`);
-      } catch (err) {
-        if (signal.aborted) throw err;
-        fail(err, { ifindex });
-        continue;
-      }
-      const record = links.get(ifindex) ?? { ifindex, name, props: {} };
-      record.name = name;
-      const transitions = fold(record, props, trigger === 'startup');
-      links.set(ifindex, record);
-      if (transitions.length > 0) queue.push(ifindex, () => publish(bus, signal, record, transitions, trigger));
+      await readLink(bus, signal, ifindex, name, trigger);
     }
     for (const ifindex of links.keys()) if (!seen.has(ifindex)) links.delete(ifindex);
+    syncing = false;
+    // Links that signalled before the sync read them (new ones included): read once more.
+    for (const ifindex of dirtyInSync) await readLink(bus, signal, ifindex, undefined, 'change');
+    dirtyInSync.clear();
     startedOnce = true;
     synced = true;
+  }
+
+  /** GetAll of one link, folded into its record; its transitions queued for publishing. */
+  async function readLink(bus: MessageBus, signal: AbortSignal, ifindex: number, name: string | undefined, trigger: NetworkdTrigger): Promise<void> {
+    let props: Partial<Record<StateProperty, string>>;
+    try {
+      props = readStateProps(await getAllProperties(bus, NETWORKD_BUS_NAME, `${NETWORKD_LINK_PATH_PREFIX}${encodeIfindex(ifindex)}`, LINK_IFACE, { timeoutMs: init.callTimeoutMs, signal }), `link ${ifindex}`);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      fail(err, { ifindex });
+      return;
+    }
+    readInSync.add(ifindex);
+    const record = links.get(ifindex) ?? { ifindex, name, props: {} };
+    if (name !== undefined) record.name = name;
+    const transitions = fold(record, props, trigger === 'startup');
+    links.set(ifindex, record);
+    if (transitions.length > 0) queue.push(ifindex, () => publish(bus, signal, record, transitions, trigger));
   }
 
   /**
@@ -264,8 +291,11 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
       return;
     }
     if (body[0] !== LINK_IFACE) return;
-    // Before the first read of a link, the sync in progress reads its current values itself.
-    if (!synced && !links.has(ifindex)) return;
+    if (syncing && !readInSync.has(ifindex)) {
+      dirtyInSync.add(ifindex); // what it says is read by the sync, or right after it
+      return;
+    }
+    if (!synced && !syncing) return;
     const props = readStateProps(body[1], `PropertiesChanged on link ${ifindex}`);
     const known = links.get(ifindex);
     const record = known ?? { ifindex, name: undefined, props: {} };
