@@ -23,16 +23,16 @@ export const TUNNEL_OPS_PORT = 9471;
 export const TUNNEL_DEST_PORT = 7443;
 
 const port = z.int().min(1).max(65535);
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):[0-9]{1,5}$/, 'expected host:port');
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):[0-9]{1,5}$/, 'host:port');
 const ms = (min: number, max: number, dflt: number) => z.int().min(min).max(max).default(dflt);
-const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a name of 1..63 letters, digits, . _ -');
+const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a name of 1..63 letters, digits, . _ -');
 const protocol = z.enum(['tcp', 'udp']).default('tcp');
 
 const cidr = z.string().superRefine((v, ctx) => {
   try {
     parseCidr(v);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `expected a CIDR block like 10.0.0.0/8 or 2001:db8::/32` });
+    ctx.addIssue({ code: 'custom', message: 'a CIDR block like 10.0.0.0/8 or 2001:db8::/32' });
   }
 });
 
@@ -167,18 +167,18 @@ export const TunnelConfigSchema = z
     const issue = (path: (string | number)[], input: unknown, message: string): void => {
       ctx.addIssue({ code: 'custom', path, input, message });
     };
-    if (c.role === 'source' && c.source === undefined) issue(['source'], undefined, 'role source needs a [source] section');
-    if (c.role === 'dest' && c.dest === undefined) issue(['dest'], undefined, 'role dest needs a [dest] section');
-    if (c.reconnect.maxMs < c.reconnect.minMs) issue(['reconnect', 'maxMs'], c.reconnect.maxMs, `expected >= reconnect.minMs ${c.reconnect.minMs}`);
+    if (c.role === 'source' && c.source === undefined) issue(['source'], undefined, 'a [source] section (role source)');
+    if (c.role === 'dest' && c.dest === undefined) issue(['dest'], undefined, 'a [dest] section (role dest)');
+    if (c.reconnect.maxMs < c.reconnect.minMs) issue(['reconnect', 'maxMs'], c.reconnect.maxMs, `>= reconnect.minMs ${c.reconnect.minMs}`);
     const s = c.source;
     if (c.role === 'source' && s !== undefined) {
-      if (c.mode === 'transparent' && s.forwards.length === 0) issue(['source', 'forwards'], s.forwards, 'mode transparent needs at least one forward');
-      if (c.mode === 'protocol' && s.entry === undefined) issue(['source', 'entry'], s.entry, 'mode protocol needs an entry port');
-      if (c.mode === 'hybrid' && s.entry === undefined && s.forwards.length === 0) issue(['source', 'forwards'], s.forwards, 'mode hybrid needs forwards, an entry port or both');
+      if (c.mode === 'transparent' && s.forwards.length === 0) issue(['source', 'forwards'], s.forwards, 'at least one forward (mode transparent)');
+      if (c.mode === 'protocol' && s.entry === undefined) issue(['source', 'entry'], s.entry, 'an entry port (mode protocol)');
+      if (c.mode === 'hybrid' && s.entry === undefined && s.forwards.length === 0) issue(['source', 'forwards'], s.forwards, 'forwards, an entry port or both (mode hybrid)');
       const seen = new Set<string>();
       for (const [i, f] of s.forwards.entries()) {
         const key = `${f.protocol}/${f.listenPort ?? f.port}`;
-        if (seen.has(key) && (f.listenPort ?? f.port) !== 0) issue(['source', 'forwards', i], f, `listen ${key} is used twice`);
+        if (seen.has(key) && (f.listenPort ?? f.port) !== 0) issue(['source', 'forwards', i], f, `a listen port used once (${key} is used twice)`);
         seen.add(key);
       }
     }

@@ -58,6 +58,7 @@ interface UdpFlow {
   sock: UdpSocket;
   stream: TunnelStream;
   last: number;
+  closed: boolean;
 }
 
 function policyOf(config: TunnelConfig): Policy {
@@ -249,16 +250,9 @@ class Dest implements DestEngine {
 
   private dialUdp(stream: TunnelStream, host: string, port: number): void {
     const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
-    const flow: UdpFlow = { sock, stream, last: performance.now() };
+    const flow: UdpFlow = { sock, stream, last: performance.now(), closed: false };
     this.udpFlows.add(flow);
     this.counters.udpFlows++;
-    let closed = false;
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      this.udpFlows.delete(flow);
-      sock.close();
-    };
     sock.on('error', () => {
       this.counters.udpDropped++;
     });
@@ -268,22 +262,29 @@ class Dest implements DestEngine {
       stream.write(msg);
     });
     stream.on('data', (d: Buffer) => {
+      if (flow.closed) return;
       flow.last = performance.now();
       sock.send(d, port, host);
     });
     stream.on('end', () => {
-      close();
+      this.closeFlow(flow);
       stream.end();
     });
-    stream.on('close', close);
+    stream.on('close', () => this.closeFlow(flow));
+  }
+
+  private closeFlow(f: UdpFlow): void {
+    if (f.closed) return;
+    f.closed = true;
+    this.udpFlows.delete(f);
+    f.sock.close();
   }
 
   private sweepFlows(): void {
     const cutoff = performance.now() - this.config.udp.idleMs;
     for (const f of this.udpFlows) {
       if (f.last < cutoff) {
-        this.udpFlows.delete(f);
-        f.sock.close();
+        this.closeFlow(f);
         f.stream.end(); // FIN: the source forgets the client's flow too
       }
     }
@@ -329,10 +330,7 @@ class Dest implements DestEngine {
     for (const s of this.sessions) s.drain(deadlineMs);
     await waitFor(() => this.sessions.size === 0, deadlineMs);
     for (const s of [...this.sessions]) s.close(null);
-    for (const f of [...this.udpFlows]) {
-      this.udpFlows.delete(f);
-      f.sock.close();
-    }
+    for (const f of [...this.udpFlows]) this.closeFlow(f);
     for (const t of this.targets) t.destroy();
     this.responder.destroy();
     await closing;

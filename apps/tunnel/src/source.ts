@@ -398,7 +398,7 @@ class Source implements SourceEngine {
     this.counters.streamsOpened++;
     stream.on('data', (d: Buffer) => {
       f.last = performance.now();
-      sock.send(d, f.port, f.address);
+      if (!this.stopped) sock.send(d, f.port, f.address);
     });
     stream.on('end', () => stream.end());
     stream.on('error', () => {});
