@@ -114,8 +114,9 @@ export function encodePathLabel(value: string): string {
 }
 
 /**
- * Decode one sd-bus object path element; undefined when it is not a valid encoding
- * (a `_` not followed by two hex digits, a character outside `[A-Za-z0-9_]`).
+ * Decode one sd-bus object path element; undefined when it is not the canonical encoding of
+ * anything (a `_` not followed by two hex digits, a character outside `[A-Za-z0-9_]`, an
+ * unescaped leading digit, an escaped letter).
  *
  * @example decodePathLabel('_33'); // '3'    decodePathLabel('_312'); // '12'
  */
@@ -134,7 +135,9 @@ export function decodePathLabel(label: string): string | undefined {
     bytes.push(parseInt(hex, 16));
     i += 2;
   }
-  return Buffer.from(bytes).toString('utf8');
+  const text = Buffer.from(bytes).toString('utf8');
+  // Only the one encoding sd-bus produces: `3` or `_61` are not names networkd would send.
+  return encodePathLabel(text) === label ? text : undefined;
 }
 
 /** Largest ifindex the kernel hands out (a positive int). */
