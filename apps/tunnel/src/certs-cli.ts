@@ -7,7 +7,8 @@
  * Files:
  *   CA dir     ca.pem (0644), ca.key (0600), crl.pem (0644), revoked.json (0644: the ledger
  *              the CRL is rebuilt from, because the package signs CRLs but does not list
- *              their entries back)
+ *              their entries back), issued.json (0644: what this CA issued, so a lost
+ *              device's certificate can be revoked by serial and `show DIR` lists them)
  *   issue out  cert.pem (0644), key.pem (0600), ca.pem (0644, so a peer has its trust anchor)
  *
  * Exit codes: 0 done / valid, 1 verify refused the certificate (reason on stderr), 2 usage or
@@ -45,7 +46,7 @@ export interface CertsCommandIo {
 }
 
 /** File names inside a CA directory. */
-export const CA_FILES = { certificate: 'ca.pem', privateKey: 'ca.key', crl: 'crl.pem', ledger: 'revoked.json' } as const;
+export const CA_FILES = { certificate: 'ca.pem', privateKey: 'ca.key', crl: 'crl.pem', ledger: 'revoked.json', issued: 'issued.json' } as const;
 /** File names inside an `issue --out` directory. */
 export const ISSUED_FILES = { certificate: 'cert.pem', privateKey: 'key.pem', ca: 'ca.pem' } as const;
 
@@ -65,18 +66,21 @@ const LEAF_BACKDATE_MS = 5 * 60_000;
 const USAGE = `usage: edgebox-tunnel certs <command> [options]
 
   ca --out DIR [--name N] [--days D] [--force]
-      create a CA: DIR/ca.pem, DIR/ca.key (0600), an empty DIR/crl.pem, DIR/revoked.json
+      create a CA: DIR/ca.pem, DIR/ca.key (0600), an empty DIR/crl.pem, DIR/revoked.json,
+      DIR/issued.json (the inventory issue appends to)
   issue --ca DIR --name N --out DIR [--days D] [--role source|dest] [--dns H]... [--ip A]... [--force]
       new key + certificate: OUT/cert.pem, OUT/key.pem (0600), OUT/ca.pem
       --days: default 365, or what is left of the CA's validity when that is less
       --role source: clientAuth (the handshake initiator), dest: serverAuth, none: both
-  show FILE [--json]
-      print a certificate's subject, issuer, serial, validity, usage, fingerprint
+  show FILE|DIR [--json]
+      print a certificate's subject, issuer, serial, validity, usage, fingerprint;
+      for a CA directory: the CA and every certificate it issued, valid, expired or revoked
   verify --ca DIR|CA.pem FILE [--crl F] [--key K] [--role source|dest] [--at ISO] [--json]
       exit 0 if the CA issued FILE, it is valid now (or at --at), not on the CRL
       (default DIR/crl.pem), usable for --role, and K is its private key; else exit 1
-  revoke --ca DIR FILE [--reason R] [--force]
-      add FILE's serial to DIR/revoked.json and re-sign DIR/crl.pem
+  revoke --ca DIR FILE|--serial HEX [--reason R] [--force]
+      add the certificate's serial to DIR/revoked.json and re-sign DIR/crl.pem
+      (--serial: a certificate in DIR/issued.json whose file is gone with its device)
 
 exit codes: 0 ok, 1 verify refused the certificate, 2 usage or input error
 `;
@@ -103,6 +107,7 @@ const OPTIONS = {
   key: { type: 'string' },
   at: { type: 'string' },
   reason: { type: 'string' },
+  serial: { type: 'string' },
   json: { type: 'boolean' },
   force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -114,7 +119,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   issue: ['ca', 'name', 'out', 'days', 'role', 'dns', 'ip', 'force'],
   show: ['json'],
   verify: ['ca', 'crl', 'key', 'role', 'at', 'json'],
-  revoke: ['ca', 'reason', 'force'],
+  revoke: ['ca', 'serial', 'reason', 'force'],
 };
 
 const REASONS: readonly RevocationReason[] = [
@@ -283,28 +288,43 @@ interface LedgerEntry {
   reason?: RevocationReason;
 }
 
-async function readLedger(caDir: string): Promise<LedgerEntry[]> {
-  const path = join(caDir, CA_FILES.ledger);
+/** What issue records in DIR/issued.json. */
+interface IssuedEntry {
+  serialHex: string;
+  commonName: string;
+  usage: CertificateUsage;
+  notAfter: string;
+  fingerprintSha256: string;
+  issuedAt: string;
+}
+
+/** A JSON array file of records with string `serialHex` and a date field; [] when the file is missing. */
+async function readJsonArray<T extends { serialHex: string }>(path: string, what: string, dateField: keyof T & string, shape: string): Promise<T[]> {
   if (!(await exists(path))) return [];
-  const text = await readText(path, 'revocation ledger');
+  const text = await readText(path, what);
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new CertsUsageError(`revocation ledger ${path} is not JSON: ${(err as Error).message}`);
+    throw new CertsUsageError(`${what} ${path} is not JSON: ${(err as Error).message}`);
   }
   const ok =
     Array.isArray(data) &&
-    data.every(
-      (e: unknown) =>
-        typeof e === 'object' &&
-        e !== null &&
-        typeof (e as LedgerEntry).serialHex === 'string' &&
-        typeof (e as LedgerEntry).revokedAt === 'string' &&
-        !Number.isNaN(Date.parse((e as LedgerEntry).revokedAt)),
-    );
-  if (!ok) throw new CertsUsageError(`revocation ledger ${path} must be a JSON array of {serialHex, commonName, revokedAt, reason?}`);
-  return data as LedgerEntry[];
+    data.every((e: unknown) => {
+      if (typeof e !== 'object' || e === null) return false;
+      const r = e as Record<string, unknown>;
+      return typeof r.serialHex === 'string' && typeof r[dateField] === 'string' && !Number.isNaN(Date.parse(r[dateField]));
+    });
+  if (!ok) throw new CertsUsageError(`${what} ${path} must be a JSON array of ${shape}`);
+  return data as T[];
+}
+
+function readLedger(caDir: string): Promise<LedgerEntry[]> {
+  return readJsonArray<LedgerEntry>(join(caDir, CA_FILES.ledger), 'revocation ledger', 'revokedAt', '{serialHex, commonName, revokedAt, reason?}');
+}
+
+function readIssued(caDir: string): Promise<IssuedEntry[]> {
+  return readJsonArray<IssuedEntry>(join(caDir, CA_FILES.issued), 'issued inventory', 'notAfter', '{serialHex, commonName, usage, notAfter, fingerprintSha256, issuedAt}');
 }
 
 function ledgerToEntries(ledger: readonly LedgerEntry[]): RevokedCertificateEntry[] {
@@ -382,6 +402,7 @@ async function commandCa(parsed: Parsed, io: CertsCommandIo): Promise<number> {
   await writeFileAtomic(join(out, CA_FILES.certificate), ca.certificatePem, PUBLIC_MODE);
   await writeFileAtomic(join(out, CA_FILES.crl), crlPem, PUBLIC_MODE);
   await writeFileAtomic(join(out, CA_FILES.ledger), '[]\n', PUBLIC_MODE);
+  await writeFileAtomic(join(out, CA_FILES.issued), '[]\n', PUBLIC_MODE);
   print(
     io.stdout,
     [
@@ -433,6 +454,17 @@ async function commandIssue(parsed: Parsed, io: CertsCommandIo): Promise<number>
   await writeFileAtomic(keyPath, exportIdentityPem(identity).privateKeyPem, PRIVATE_MODE);
   await writeFileAtomic(certPath, issued.pem, PUBLIC_MODE);
   if (caCopyNeeded) await writeFileAtomic(caCopyPath, ca.certificatePem, PUBLIC_MODE);
+  // Recorded after the files exist: an entry always names a certificate someone holds.
+  const inventory = await readIssued(caDir);
+  inventory.push({
+    serialHex: issued.serialHex,
+    commonName: issued.commonName,
+    usage,
+    notAfter: issued.notAfter.toISOString(),
+    fingerprintSha256: issued.fingerprintSha256,
+    issuedAt: now.toISOString(),
+  });
+  await writeFileAtomic(join(caDir, CA_FILES.issued), `${JSON.stringify(inventory, null, 2)}\n`, PUBLIC_MODE);
   print(
     io.stdout,
     [
@@ -448,8 +480,31 @@ async function commandIssue(parsed: Parsed, io: CertsCommandIo): Promise<number>
 
 async function commandShow(parsed: Parsed, io: CertsCommandIo): Promise<number> {
   const path = onePositional(parsed, 'show', 'certificate FILE');
+  if ((await exists(path)) && (await lstat(path)).isDirectory()) return showCaDir(path, parsed.values.json === true, io);
   const info = inspectFile(await readText(path, 'certificate'), path);
   print(io.stdout, parsed.values.json === true ? JSON.stringify(infoToJson(info), null, 2) : formatInfo(info, new Date()));
+  return EXIT_OK;
+}
+
+/** `show DIR`: the CA and its inventory, each certificate's state now. */
+async function showCaDir(dir: string, json: boolean, io: CertsCommandIo): Promise<number> {
+  const caPath = join(dir, CA_FILES.certificate);
+  const ca = inspectFile(await readText(caPath, 'CA certificate', ` (${dir} is not a CA directory: create one with certs ca --out ${dir})`), caPath);
+  const issued = await readIssued(dir);
+  const revoked = new Map((await readLedger(dir)).map((e) => [e.serialHex.toLowerCase(), e]));
+  const now = Date.now();
+  const rows = issued.map((e) => {
+    const r = revoked.get(e.serialHex.toLowerCase());
+    const state = r !== undefined ? 'revoked' : Date.parse(e.notAfter) < now ? 'expired' : 'valid';
+    return { ...e, state, ...(r === undefined ? {} : { revokedAt: r.revokedAt, ...(r.reason === undefined ? {} : { reason: r.reason }) }) };
+  });
+  if (json) {
+    print(io.stdout, JSON.stringify({ ca: infoToJson(ca), issued: rows }, null, 2));
+    return EXIT_OK;
+  }
+  const lines = [formatInfo(ca, new Date()), '', `issued: ${rows.length} (${rows.filter((r) => r.state === 'valid').length} valid, ${revoked.size} revoked)`];
+  for (const r of rows) lines.push(`  ${r.serialHex}  ${r.state.padEnd(7)}  ${r.usage.padEnd(6)}  until ${r.notAfter}  ${r.commonName}`);
+  print(io.stdout, lines.join('\n'));
   return EXIT_OK;
 }
 
@@ -544,14 +599,13 @@ async function commandVerify(parsed: Parsed, io: CertsCommandIo): Promise<number
   return EXIT_OK;
 }
 
-async function commandRevoke(parsed: Parsed, io: CertsCommandIo): Promise<number> {
-  const caDir = resolve(required(parsed, 'ca', 'revoke'));
-  const path = onePositional(parsed, 'revoke', 'certificate FILE');
-  const reason = parsed.values.reason as RevocationReason | undefined;
-  if (reason !== undefined && !REASONS.includes(reason)) {
-    throw new CertsUsageError(`--reason ${JSON.stringify(reason)} must be one of ${REASONS.join(', ')}`);
-  }
-  const ca = await loadCa(caDir);
+/** What revoke puts on the list. */
+interface RevokeTarget {
+  commonName: string;
+  serialHex: string;
+}
+
+async function revokeTargetFromFile(path: string, ca: CertificateAuthority, caDir: string): Promise<RevokeTarget> {
   const certText = await readText(path, 'certificate');
   const info = inspectFile(certText, path);
   // Only this CA's own certificates go on its CRL: the issuer name must match and the CA's
@@ -562,6 +616,31 @@ async function commandRevoke(parsed: Parsed, io: CertsCommandIo): Promise<number
     throw new CertsUsageError(`${path} (${JSON.stringify(info.commonName)}, issuer ${JSON.stringify(info.issuerCommonName)}) was not issued by the CA in ${caDir} (${JSON.stringify(ca.commonName)})`);
   }
   if (info.isCa) throw new CertsUsageError(`${path} is the CA certificate itself: a CA cannot revoke itself, retire it instead`);
+  return { commonName: info.commonName, serialHex: info.serialHex };
+}
+
+async function revokeTargetFromSerial(serial: string, caDir: string): Promise<RevokeTarget> {
+  if (!/^[0-9a-fA-F:]{1,60}$/.test(serial)) throw new CertsUsageError(`--serial ${JSON.stringify(serial)} is not a hex serial (as certs show prints it)`);
+  // Colons allowed: `openssl x509 -serial` and other tools print them.
+  const wanted = serial.replaceAll(':', '').toLowerCase().replace(/^0+(?=.)/, '');
+  const entry = (await readIssued(caDir)).find((e) => e.serialHex.toLowerCase().replace(/^0+(?=.)/, '') === wanted);
+  if (entry === undefined) {
+    throw new CertsUsageError(`serial ${serial} is not in ${join(caDir, CA_FILES.issued)}: this CA did not issue it here; revoke by certificate FILE instead`);
+  }
+  return { commonName: entry.commonName, serialHex: entry.serialHex };
+}
+
+async function commandRevoke(parsed: Parsed, io: CertsCommandIo): Promise<number> {
+  const caDir = resolve(required(parsed, 'ca', 'revoke'));
+  const bySerial = parsed.values.serial;
+  if (bySerial !== undefined && parsed.positionals.length > 0) throw new CertsUsageError('certs revoke takes a certificate FILE or --serial, not both');
+  const reason = parsed.values.reason as RevocationReason | undefined;
+  if (reason !== undefined && !REASONS.includes(reason)) {
+    throw new CertsUsageError(`--reason ${JSON.stringify(reason)} must be one of ${REASONS.join(', ')}`);
+  }
+  const ca = await loadCa(caDir);
+  const target = bySerial === undefined ? await revokeTargetFromFile(onePositional(parsed, 'revoke', 'certificate FILE (or --serial)'), ca, caDir) : await revokeTargetFromSerial(bySerial, caDir);
+  const info = { commonName: target.commonName, serialHex: target.serialHex };
   const ledger = await readLedger(caDir);
   const crlPath = join(caDir, CA_FILES.crl);
   // The ledger and the signed CRL must agree before we re-sign, or entries would be lost.

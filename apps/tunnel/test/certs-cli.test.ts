@@ -65,6 +65,11 @@ describe('certs ca', () => {
     expect(await mode(p('ca', 'ca.key'))).toBe(0o600);
     expect(await mode(p('ca', 'ca.pem'))).toBe(0o644);
     expect(JSON.parse(await readFile(p('ca', 'revoked.json'), 'utf8'))).toEqual([]);
+    const issued = JSON.parse(await readFile(p('ca', 'issued.json'), 'utf8')) as { commonName: string; usage: string }[];
+    expect(issued.map((e) => [e.commonName, e.usage])).toEqual([
+      ['box-source', 'client'],
+      ['box-dest', 'server'],
+    ]);
     const text = await openssl('x509', '-in', p('ca', 'ca.pem'), '-noout', '-text');
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/Subject: CN ?= ?lab CA/);
@@ -250,6 +255,41 @@ describe('certs revoke', () => {
     expect((await certs('verify', '--ca', p('ca'), p('both', 'cert.pem'))).stderr).toContain('REFUSED (revoked)');
   });
 
+  it('revokes by --serial a certificate whose file is gone with its device, found in issued.json', async () => {
+    expect((await certs('issue', '--ca', p('ca'), '--name', 'box-stolen', '--out', p('stolen'), '--role', 'source')).code).toBe(0);
+    const serial = (JSON.parse((await certs('show', p('stolen', 'cert.pem'), '--json')).stdout) as { serialHex: string }).serialHex;
+    const colons = serial.toUpperCase().replace(/(..)(?=.)/g, '$1:'); // as other tools print it
+    const r = await certs('revoke', '--ca', p('ca'), '--serial', colons, '--reason', 'keyCompromise');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`revoked "box-stolen" serial ${serial}`);
+    expect((await certs('verify', '--ca', p('ca'), p('stolen', 'cert.pem'))).stderr).toContain('REFUSED (revoked)');
+    const unknown = await certs('revoke', '--ca', p('ca'), '--serial', '0badc0de');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`serial 0badc0de is not in ${p('ca', 'issued.json')}`);
+    expect((await certs('revoke', '--ca', p('ca'), '--serial', serial, p('stolen', 'cert.pem'))).stderr).toContain('not both');
+    expect((await certs('revoke', '--ca', p('ca'), '--serial', 'xyz')).stderr).toContain('--serial "xyz" is not a hex serial');
+  });
+
+  it('show DIR lists what the CA issued with each state; --json too', async () => {
+    const text = await certs('show', p('ca'));
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/subject: +lab CA/);
+    expect(text.stdout).toMatch(/issued: 5 \(2 valid, 3 revoked\)/);
+    expect(text.stdout).toMatch(/revoked +client +until \S+ +box-lost/);
+    expect(text.stdout).toMatch(/valid +server +until \S+ +box-dest/);
+    const json = JSON.parse((await certs('show', p('ca'), '--json')).stdout) as { ca: { isCa: boolean }; issued: { commonName: string; state: string; reason?: string }[] };
+    expect(json.ca.isCa).toBe(true);
+    expect(json.issued.map((e) => [e.commonName, e.state])).toEqual([
+      ['box-source', 'valid'],
+      ['box-dest', 'valid'],
+      ['both', 'revoked'],
+      ['box-lost', 'revoked'],
+      ['box-stolen', 'revoked'],
+    ]);
+    expect(json.issued.find((e) => e.commonName === 'box-stolen')?.reason).toBe('keyCompromise');
+    expect((await certs('show', dir)).stderr).toContain(`${dir} is not a CA directory`);
+  });
+
   it('refuses a certificate another CA issued, and a ledger that disagrees with the CRL', async () => {
     const foreign = await certs('revoke', '--ca', p('ca2'), p('source', 'cert.pem'));
     expect(foreign.code).toBe(2);
@@ -257,7 +297,7 @@ describe('certs revoke', () => {
     await writeFile(p('ca', 'revoked.json'), '[]\n');
     const mismatch = await certs('revoke', '--ca', p('ca'), p('dest', 'cert.pem'));
     expect(mismatch.code).toBe(2);
-    expect(mismatch.stderr).toMatch(/lists 2 revoked certificates but .* lists 0/);
+    expect(mismatch.stderr).toMatch(/lists 3 revoked certificates but .* lists 0/);
   });
 });
 
