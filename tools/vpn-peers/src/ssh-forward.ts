@@ -21,7 +21,7 @@ import { SSH_FORWARD_LOCAL_PORT, SSH_FORWARD_PORT, SSHD_PRIVSEP_DIR, START_DEADL
 import { startDaemon, type Daemon } from './daemon.js';
 import { VpnPeersError, errorMessage } from './errors.js';
 import { checkForwardOptions, forwardHandle, stopForward, type TcpForward, type TcpForwardOptions } from './forward.js';
-import { requireTool } from './tools.js';
+import { findExecutable, requireTool } from './tools.js';
 import { checkPort } from './tunnel-net.js';
 import { formatLogs, throwIfAborted, waitUntil } from './wait.js';
 
@@ -109,7 +109,8 @@ export async function startSshForward(lab: Lab, options: SshForwardOptions): Pro
   if (!SSH_FORWARD_CIPHERS.includes(cipher)) {
     throw new VpnPeersError('VPN_PEERS_INVALID_ARGUMENT', `ssh cipher ${JSON.stringify(cipher)} is not one of ${SSH_FORWARD_CIPHERS.join(', ')}`, { details: { cipher } });
   }
-  const sshd = requireTool(options.sshd ?? 'sshd');
+  // sshd lives in /usr/sbin, which a non-login root PATH (some CI runners) leaves out.
+  const sshd = requireTool(options.sshd ?? (findExecutable('sshd') === undefined ? '/usr/sbin/sshd' : 'sshd'));
   const ssh = requireTool(options.ssh ?? 'ssh');
   const sshKeygen = requireTool(options.sshKeygen ?? 'ssh-keygen');
   const deadlineMs = options.deadlineMs ?? START_DEADLINE_MS;
