@@ -188,11 +188,14 @@ describe('resilience', () => {
     const source = await tunnels.start(sourceConfig(pki, srcId, destAddress(dest), { source: forwards, refresh: { drainMs: 100 } }));
     await sourceEngine(source).whenConnected(5000);
     const held = connect(listenPort(source, { port: 7001 }), '127.0.0.1');
-    held.on('error', () => {});
+    let error = '';
+    held.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? ''));
+    const closed = new Promise((r) => held.on('close', r));
     held.write('x');
     await once(held, 'data');
     await source.refresh();
-    await once(held, 'close');
+    await closed;
+    expect(error).toBe('ECONNRESET'); // cut at the deadline: reset, not a clean end
     await until(() => source.status().source!.sessions.length === 1 && dest.status().openStreams === 0, 'old session gone');
   });
 
