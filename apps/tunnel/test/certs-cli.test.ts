@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTrustStore, importIdentityPem, inspectCertificate } from '@edgebox/crypto';
+import { createHandshakeInitiator, createHandshakeResponder, createTrustStore, importIdentityPem, inspectCertificate, pemToDer } from '@edgebox/crypto';
 import { runCertsCommand } from '../src/certs-cli.js';
+import { acceptStreamHandshake, initiateStreamHandshake } from '../src/handshake.js';
+import { streamPair } from '../src/stream-pair.js';
 
 const execFileP = promisify(execFile);
 const OPENSSL = '/usr/bin/openssl';
@@ -156,6 +158,41 @@ describe('certs issue', () => {
   });
 });
 
+/** The tunnel handshake between a source and a dest holding these CLI-made files (CA dir's CRL at the dest). */
+async function handshake(sourceDir: string, destDir: string): Promise<{ source: unknown; dest: unknown }> {
+  const load = async (d: string) => ({
+    certificate: pemToDer(await readFile(join(d, 'cert.pem'), 'utf8')),
+    privateKey: importIdentityPem(await readFile(join(d, 'key.pem'), 'utf8')).privateKey,
+  });
+  const ca = await readFile(join(sourceDir, 'ca.pem'), 'utf8');
+  const crl = await readFile(p('ca', 'crl.pem'), 'utf8');
+  const src = await load(sourceDir);
+  const dst = await load(destDir);
+  const initiator = createHandshakeInitiator({ credentials: { kind: 'certificate', ...src, trustStore: await createTrustStore({ authorities: [ca] }) } });
+  const responder = createHandshakeResponder({ certificate: { kind: 'certificate', ...dst, trustStore: await createTrustStore({ authorities: [ca], revocationLists: [crl] }) } });
+  const [a, b] = streamPair();
+  const [source, dest] = await Promise.all([
+    initiateStreamHandshake(a, initiator, { timeoutMs: 5_000 }).then((r) => r.result.peer, (e: unknown) => e),
+    acceptStreamHandshake(b, responder, { timeoutMs: 5_000 }).then((r) => r.result.peer, (e: unknown) => e),
+  ]);
+  a.destroy();
+  b.destroy();
+  return { source, dest };
+}
+
+describe('certs drive the tunnel handshake', () => {
+  it('a source (clientAuth) and a dest (serverAuth) issued here authenticate each other', async () => {
+    const { source, dest } = await handshake(p('source'), p('dest'));
+    expect(source).toMatchObject({ kind: 'certificate', commonName: 'box-dest' });
+    expect(dest).toMatchObject({ kind: 'certificate', commonName: 'box-source' });
+  });
+
+  it('a dest certificate on the source side is refused (roles are not interchangeable)', async () => {
+    const { source, dest } = await handshake(p('dest'), p('source'));
+    expect([source, dest].some((r) => (r as { code?: string }).code === 'TUNNEL_HANDSHAKE')).toBe(true);
+  });
+});
+
 describe('certs show', () => {
   it('prints subject, issuer, serial, usage and fingerprint; --json is machine-readable', async () => {
     const text = await certs('show', p('dest', 'cert.pem'));
@@ -242,6 +279,10 @@ describe('certs revoke', () => {
     expect(ossl.stdout + ossl.stderr).toMatch(/certificate revoked/);
     const text = await openssl('crl', '-in', p('ca', 'crl.pem'), '-noout', '-text');
     expect(text.stdout).toContain('Key Compromise');
+
+    // and a dest loading the new CRL refuses the revoked source in the handshake
+    const { dest } = await handshake(p('lost'), p('dest'));
+    expect(dest).toMatchObject({ code: 'TUNNEL_HANDSHAKE', details: { cause: 'CRYPTO_CERT_REVOKED' } });
   });
 
   it('is idempotent and keeps earlier entries when revoking the next one', async () => {
