@@ -392,7 +392,11 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
     stop: life.stop,
     noteReload,
     async reloadFromSource() {
-      if (init.reloadSource !== undefined) return init.reloadSource();
+      if (init.reloadSource !== undefined) {
+        const result = await init.reloadSource();
+        noteReload(result);
+        return result;
+      }
       const error = toErrorBody(new NetevdError('NETEVD_RELOAD_UNSUPPORTED', 'this service has no config source to re-read (hosted without a config file)'));
       const result: ReloadResult = { applied: false, error };
       noteReload(result);
