@@ -141,6 +141,13 @@ export async function stopForward(daemons: readonly (Daemon | undefined)[], dir:
   if (failures.length > 0) throw failures[0];
 }
 
+/**
+ * What measureTcpForward needs of a forward: a TcpForward, or any other forwarder described
+ * the same way (the tunnel's own source/dest: `{client: 'src', server: 'dst', listenAddress:
+ * '127.0.0.1', port: 5201}` when its source listens on 5201 and its dest delivers to 5201).
+ */
+export type ForwardedPort = Pick<TcpForward, 'client' | 'server' | 'listenAddress' | 'port'>;
+
 /** Options of {@link measureTcpForward}. */
 export interface MeasureTcpForwardOptions {
   /** iperf3 seconds; default 5. */
@@ -153,15 +160,15 @@ export interface MeasureTcpForwardOptions {
 }
 
 /**
- * iperf3 through a running forward: a one-off `iperf3 -s` at the target in the server node,
- * `iperf3 -c` to the forward's listening port in the client node, N parallel streams.
- * Returns the receiver's Mbit/s.
+ * iperf3 through a running forward: a one-off `iperf3 -s -p port` in the server node (all
+ * addresses, so the forward's target 127.0.0.1:port reaches it), `iperf3 -c listenAddress -p
+ * port` in the client node, N parallel streams. Returns the receiver's Mbit/s.
  *
  * @example
  * const fwd = await startStunnelForward(lab, { client: 'client', server: 'server', serverAddress });
  * try { console.log(await measureTcpForward(lab, fwd, { seconds: 5, parallel: 1 })); } finally { await fwd.stop(); }
  */
-export async function measureTcpForward(lab: Lab, forward: TcpForward, options: MeasureTcpForwardOptions = {}): Promise<number> {
+export async function measureTcpForward(lab: Lab, forward: ForwardedPort, options: MeasureTcpForwardOptions = {}): Promise<number> {
   const r = await runIperf(lab, {
     client: forward.client,
     server: forward.server,

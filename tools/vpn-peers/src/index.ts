@@ -31,6 +31,6 @@ export type { StunnelForward, StunnelForwardOptions, StunnelCipherSuite } from '
 export { startSshForward, SSH_FORWARD_CIPHERS } from './ssh-forward.js';
 export type { SshForward, SshForwardOptions, SshForwardCipher } from './ssh-forward.js';
 export { measureTcpForward, forwardResultName, forwardContender } from './forward.js';
-export type { TcpForward, TcpForwardOptions, ForwardPeerName, MeasureTcpForwardOptions } from './forward.js';
+export type { TcpForward, TcpForwardOptions, ForwardPeerName, ForwardedPort, MeasureTcpForwardOptions } from './forward.js';
 export { prepareForwardPeers, measureForwardPeers, FORWARD_PEERS } from './forward-peers.js';
 export type { ForwardPeersOptions, PreparedForwardPeers } from './forward-peers.js';

@@ -14,10 +14,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand, type Lab } from '@edgebox/netlab';
+import { isNetlabError, runCommand, type Lab } from '@edgebox/netlab';
 import { START_DEADLINE_MS, STUNNEL_FORWARD_PORT, STUNNEL_PORT } from './constants.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { VpnPeersError, errorMessage } from './errors.js';
+import { fromNetlab } from './netlab-errors.js';
 import { checkForwardOptions, forwardHandle, stopForward, type TcpForward, type TcpForwardOptions } from './forward.js';
 import { requireTool } from './tools.js';
 import { checkPort } from './tunnel-net.js';
@@ -45,6 +46,9 @@ export interface StunnelForward extends TcpForward {
 }
 
 const BOUND = /Service \[fwd\] \(FD=\d+\) bound to/;
+/** Bounds of one TLS probe (openssl s_client from the client node). */
+const PROBE_MIN_MS = 500;
+const PROBE_MAX_MS = 5_000;
 
 function config(lines: Record<string, string>, service: Record<string, string>): string {
   const kv = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k} = ${v}`).join('\n');
@@ -111,10 +115,19 @@ export async function startStunnelForward(lab: Lab, options: StunnelForwardOptio
     let probe = '';
     await waitUntil(
       async () => {
-        const res = await lab.exec(plan.client, openssl, ['s_client', '-connect', `${plan.serverAddress}:${serverPort}`, '-brief', '-tls1_3', '-CAfile', f('cert.pem'), '-verify_return_error'], {
-          check: false,
-          timeoutMs: 5_000,
-        });
+        // Bounded by what is left of the deadline: a server it cannot reach must end in
+        // START_TIMEOUT at the deadline, not in a probe hanging on its connect.
+        const timeoutMs = Math.max(PROBE_MIN_MS, Math.min(PROBE_MAX_MS, Math.round(deadline - performance.now())));
+        let res;
+        try {
+          res = await lab.exec(plan.client, openssl, ['s_client', '-connect', `${plan.serverAddress}:${serverPort}`, '-brief', '-tls1_3', '-CAfile', f('cert.pem'), '-verify_return_error'], {
+            check: false,
+            timeoutMs,
+          });
+        } catch (err) {
+          if (isNetlabError(err, 'NETLAB_COMMAND_TIMEOUT')) return false;
+          throw fromNetlab(err, `${what} TLS probe`);
+        }
         probe = `${res.stdout}\n${res.stderr}`;
         return res.code === 0 && /CONNECTION ESTABLISHED/.test(probe);
       },

@@ -82,6 +82,20 @@ describe.runIf(root.ok)('ssh -L forward', () => {
     }
   });
 
+  it('a server it cannot reach fails at once with ssh\'s reason, quoting both logs, and cleans up', async () => {
+    await lab.get().cut('wan'); // the link goes down: ssh sees "Network is unreachable" and exits
+    try {
+      const err: unknown = await startSshForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS, deadlineMs: 5_000 }).catch((e: unknown) => e);
+      expect(isVpnPeersError(err, 'VPN_PEERS_START_FAILED')).toBe(true);
+      expect((err as Error).message).toMatch(/^ssh forward: ssh client exited \(exit 255\) before the tunnel came up: ssh: connect to host 10\.91\.0\.2 port 2222: Network is unreachable/);
+      expect((err as Error).message).toContain('--- sshd');
+      expect(await settledPids(() => namespacePids(lab.get(), 'client'))).toEqual([]);
+      expect(await settledPids(() => namespacePids(lab.get(), 'server'))).toEqual([]);
+    } finally {
+      await lab.get().restore('wan');
+    }
+  });
+
   it('checks its options before starting anything', async () => {
     await expect(startSshForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS, cipher: 'aes128-ctr' as never })).rejects.toMatchObject({ code: 'VPN_PEERS_INVALID_ARGUMENT' });
     await expect(startSshForward(lab.get(), { client: 'server', server: 'server', serverAddress: SERVER_ADDRESS })).rejects.toMatchObject({

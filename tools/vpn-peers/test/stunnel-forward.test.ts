@@ -55,6 +55,43 @@ describe.runIf(root.ok)('stunnel forward', () => {
     }
   });
 
+  it('pins another TLS 1.3 suite when asked, and measureTcpForward takes any forward described by its ports', async () => {
+    const fwd = await startStunnelForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS, cipherSuite: 'TLS_CHACHA20_POLY1305_SHA256', port: 5331, serverPort: 8445 });
+    try {
+      expect(fwd.cipher).toBe('TLS_CHACHA20_POLY1305_SHA256');
+      // what a bench passes for its own forwarder (here: this one, by its description only)
+      expect(await measureTcpForward(lab.get(), { client: 'client', server: 'server', listenAddress: '127.0.0.1', port: 5331 }, { seconds: 1 })).toBeGreaterThan(10);
+      expect(fwd.logTail(200).server).toMatch(/TLSv1\.3 ciphersuite: TLS_CHACHA20_POLY1305_SHA256/);
+    } finally {
+      await fwd.stop();
+    }
+  });
+
+  it('a server it cannot reach times out at the deadline, naming it and quoting both logs', async () => {
+    await lab.get().cut('wan');
+    try {
+      const started = performance.now();
+      const err: unknown = await startStunnelForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS, deadlineMs: 2_000 }).catch((e: unknown) => e);
+      expect(isVpnPeersError(err, 'VPN_PEERS_START_TIMEOUT')).toBe(true);
+      expect((err as Error).message).toMatch(/^stunnel forward did not come up within 2000 ms/);
+      expect((err as Error).message).toContain('--- stunnel client');
+      expect(performance.now() - started).toBeLessThan(6_000);
+      expect(await namespacePids(lab.get(), 'client')).toEqual([]);
+      expect(await namespacePids(lab.get(), 'server')).toEqual([]);
+    } finally {
+      await lab.get().restore('wan');
+    }
+  });
+
+  it('checks its options before starting anything', async () => {
+    await expect(startStunnelForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS, cipherSuite: 'TLS_AES_128_CCM_SHA256' as never })).rejects.toMatchObject({ code: 'VPN_PEERS_INVALID_ARGUMENT' });
+    await expect(startStunnelForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS, serverPort: 0 })).rejects.toMatchObject({ code: 'VPN_PEERS_INVALID_ARGUMENT' });
+    await expect(startStunnelForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS, targetAddress: 'localhost' })).rejects.toMatchObject({
+      code: 'VPN_PEERS_INVALID_ARGUMENT',
+      message: 'stunnel targetAddress "localhost" is not an IPv4 address',
+    });
+  });
+
   it('a missing stunnel is VPN_PEERS_TOOL_MISSING naming the Debian package', async () => {
     await expect(startStunnelForward(lab.get(), { client: 'client', server: 'server', serverAddress: SERVER_ADDRESS, stunnel: '/nonexistent/stunnel4' })).rejects.toMatchObject({
       code: 'VPN_PEERS_TOOL_MISSING',
