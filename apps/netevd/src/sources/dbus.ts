@@ -59,6 +59,8 @@ export interface SourceStats {
   malformed: number;
   /** Calls to the backend that failed (error reply, timeout). */
   callErrors: number;
+  /** Changes dropped because one link or device had too many waiting (BATCH_MAX_PENDING). */
+  dropped: number;
   /** The last problem, for `health().detail` and the API. */
   lastError: string | undefined;
 }
@@ -77,7 +79,7 @@ export interface NetworkSource {
 
 /** A fresh stats object. */
 export function newSourceStats(): SourceStats {
-  return { connected: false, connects: 0, disconnects: 0, events: 0, malformed: 0, callErrors: 0, lastError: undefined };
+  return { connected: false, connects: 0, disconnects: 0, events: 0, malformed: 0, callErrors: 0, dropped: 0, lastError: undefined };
 }
 
 /**
@@ -554,6 +556,59 @@ export function createKeyedQueue<K>(onError: (err: unknown, key: K) => void): { 
     },
     async idle() {
       while (tails.size > 0) await Promise.all([...tails.values()]);
+    },
+  };
+}
+
+/** What `createBatchQueue` returns. */
+export interface BatchQueue<K, I> {
+  /** Add an item for `key`; over `maxPending` waiting items the oldest is dropped (counted). */
+  push(key: K, item: I): void;
+  /** Resolves when nothing is waiting or running. */
+  idle(): Promise<void>;
+  /** Items dropped because their key had `maxPending` waiting. */
+  readonly dropped: number;
+}
+
+/** Items waiting per key before the oldest is dropped. */
+export const BATCH_MAX_PENDING = 1024;
+
+/**
+ * Per key, one `run` at a time over every item that arrived meanwhile: a flapping link costs
+ * one DescribeLink per batch, not one per change, and its items keep their order. Keys run
+ * side by side. A rejected `run` goes to `onError` and the queue goes on.
+ *
+ * @example
+ * const q = createBatchQueue<number, Transition>({ run: async (ifindex, items) => publishAll(ifindex, items), onError });
+ * q.push(3, { old: 'degraded', new: 'routable' });
+ */
+export function createBatchQueue<K, I>(init: { run(key: K, items: I[]): Promise<void>; onError(err: unknown, key: K): void; maxPending?: number }): BatchQueue<K, I> {
+  const maxPending = init.maxPending ?? BATCH_MAX_PENDING;
+  const waiting = new Map<K, I[]>();
+  const queue = createKeyedQueue<K>(init.onError);
+  let dropped = 0;
+  return {
+    push(key, item) {
+      const list = waiting.get(key);
+      if (list !== undefined) {
+        // A batch is already scheduled for this key and has not started: it takes this item too.
+        if (list.length >= maxPending) {
+          list.shift();
+          dropped += 1;
+        }
+        list.push(item);
+        return;
+      }
+      waiting.set(key, [item]);
+      queue.push(key, () => {
+        const items = waiting.get(key) ?? [];
+        waiting.delete(key);
+        return init.run(key, items);
+      });
+    },
+    idle: () => queue.idle(),
+    get dropped() {
+      return dropped;
     },
   };
 }

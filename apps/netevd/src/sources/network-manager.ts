@@ -21,6 +21,7 @@ import { createEventFactory, isAddress, type EventBus, type EventFactory, type J
 import {
   addMatch,
   callBus,
+  createBatchQueue,
   createBusConnection,
   createKeyedQueue,
   describe,
@@ -92,6 +93,17 @@ interface DeviceRecord {
   state: number | undefined;
 }
 
+/** One state change of a device, waiting for its addresses to be read. */
+interface PendingChange {
+  record: DeviceRecord;
+  old: number | undefined;
+  next: number;
+  reason: number | undefined;
+  trigger: NetworkManagerTrigger;
+  bus: MessageBus;
+  signal: AbortSignal;
+}
+
 /**
  * The name of an NMDeviceState number; undefined for a number NetworkManager does not define.
  *
@@ -129,7 +141,9 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     readInSync.clear();
     dirtyInSync.clear();
   }
-  const queue = createKeyedQueue<string>((err, path) => fail(err, { device: path }));
+  // Syncs run one at a time; each device's changes wait in a batch queue for one address read.
+  const syncs = createKeyedQueue<string>((err) => fail(err, {}));
+  const pending = createBatchQueue<string, PendingChange>({ run: (path, batch) => publish(path, batch), onError: (err, path) => fail(err, { device: path }) });
   const callInit = (signal: AbortSignal): { timeoutMs: number | undefined; signal: AbortSignal } => ({ timeoutMs: init.callTimeoutMs, signal });
 
   function fail(err: unknown, context: Record<string, unknown>): void {
@@ -158,7 +172,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
       }
       beginSync();
       await sync(bus, signal);
-      await queue.idle();
+      await pending.idle();
     },
     onMessage(msg, bus, signal) {
       if (!isSignal(msg)) return;
@@ -170,7 +184,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
         logger.info({ source: 'networkmanager', present: backendPresent }, backendPresent ? 'NetworkManager appeared on the bus' : 'NetworkManager left the bus');
         if (backendPresent) {
           beginSync();
-          queue.push('', () => sync(bus, signal));
+          syncs.push('sync', () => sync(bus, signal));
         }
         return;
       }
@@ -257,8 +271,8 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     record.name = device.name;
     record.state = device.state;
     devices.set(path, record);
-    if (trigger === 'startup') queue.push(path, () => publish(bus, signal, record, undefined, device.state, undefined, trigger));
-    else if (old !== device.state) queue.push(path, () => publish(bus, signal, record, old, device.state, undefined, trigger));
+    if (trigger === 'startup') pending.push(path, { record, old: undefined, next: device.state, reason: undefined, trigger, bus, signal });
+    else if (old !== device.state) pending.push(path, { record, old, next: device.state, reason: undefined, trigger, bus, signal });
   }
 
   function onStateChanged(msg: Message, bus: MessageBus, signal: AbortSignal): void {
@@ -285,26 +299,24 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     const record = devices.get(path) ?? { path, name: undefined, state: undefined };
     devices.set(path, record);
     record.state = next;
-    queue.push(path, () => publish(bus, signal, record, old, next, reason, 'change'));
+    pending.push(path, { record, old, next, reason, trigger: 'change', bus, signal });
   }
 
-  async function publish(
-    bus: MessageBus,
-    signal: AbortSignal,
-    record: DeviceRecord,
-    old: number | undefined,
-    next: number,
-    reason: number | undefined,
-    trigger: NetworkManagerTrigger,
-  ): Promise<void> {
+  /** Publish a device's waiting changes: one read of its addresses for the batch, each change in order. */
+  async function publish(path: string, batch: PendingChange[]): Promise<void> {
+    const { record, bus, signal } = batch.at(-1)!; // the newest connection
     if (record.name === undefined) record.name = (await readDevice(bus, signal, record.path)).name;
     let addresses: string[] = [];
     try {
-      addresses = await addressesOf(bus, signal, record.path);
+      addresses = await addressesOf(bus, signal, path);
     } catch (err) {
       if (signal.aborted) throw err;
-      fail(err, { device: record.path }); // publish the state change without addresses
+      fail(err, { device: path }); // publish the state changes without addresses
     }
+    for (const change of batch) emit(record, change, addresses);
+  }
+
+  function emit(record: DeviceRecord, { old, next, reason, trigger }: PendingChange, addresses: string[]): void {
     // Signals were checked on arrival; a State property read at sync may still be unknown.
     const newName = nmDeviceStateName(next);
     const oldName = old === undefined ? undefined : nmDeviceStateName(old);
@@ -341,7 +353,8 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     },
     async stop() {
       await connection.stop();
-      await queue.idle();
+      await syncs.idle();
+      await pending.idle();
     },
     health(): SourceHealth {
       if (!connection.connected) return { ok: false, detail: `networkmanager: not connected to ${address}${stats.lastError === undefined ? '' : ` (${stats.lastError})`}` };
@@ -350,7 +363,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
       return { ok: true, detail: `networkmanager: ${devices.size} devices` };
     },
     stats() {
-      return { ...stats };
+      return { ...stats, dropped: pending.dropped };
     },
   };
 }

@@ -24,6 +24,7 @@ import { createEventFactory, isAddress, type EventBus, type EventFactory, type J
 import {
   addMatch,
   callBus,
+  createBatchQueue,
   createBusConnection,
   createKeyedQueue,
   describe,
@@ -102,7 +103,18 @@ interface LinkRecord {
   props: Partial<Record<StateProperty, string>>;
 }
 
-/** One move of one state axis, waiting for DescribeLink before it is published. */
+/** Changes of one link seen together (one signal or one read), waiting for DescribeLink. */
+interface PendingChange {
+  record: LinkRecord;
+  transitions: Transition[];
+  trigger: NetworkdTrigger;
+  /** The link's state properties right after these changes (data of their events). */
+  props: Partial<Record<StateProperty, string>>;
+  bus: MessageBus;
+  signal: AbortSignal;
+}
+
+/** One move of one state axis. */
 interface Transition {
   stateType: NetworkdStateType;
   old: string | undefined;
@@ -138,7 +150,9 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     readInSync.clear();
     dirtyInSync.clear();
   }
-  const queue = createKeyedQueue<number>((err, ifindex) => fail(err, { ifindex }));
+  // Syncs run one at a time; each link's changes wait in a batch queue for one DescribeLink.
+  const syncs = createKeyedQueue<string>((err) => fail(err, {}));
+  const pending = createBatchQueue<number, PendingChange>({ run: (ifindex, batch) => publish(ifindex, batch), onError: (err, ifindex) => fail(err, { ifindex }) });
 
   function fail(err: unknown, context: Record<string, unknown>): void {
     if (isMalformed(err)) stats.malformed += 1;
@@ -167,7 +181,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
       beginSync();
       await sync(bus, signal);
       // start() resolves with the startup events already on the bus.
-      await queue.idle();
+      await pending.idle();
     },
     onMessage(msg, bus, signal) {
       if (!isSignal(msg)) return;
@@ -180,7 +194,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
         if (backendPresent) {
           // A new networkd instance: read everything again (published as resync differences).
           beginSync();
-          queue.push(0, () => sync(bus, signal));
+          syncs.push('sync', () => sync(bus, signal));
         }
         return;
       }
@@ -255,7 +269,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     if (name !== undefined) record.name = name;
     const transitions = fold(record, props, trigger === 'startup');
     links.set(ifindex, record);
-    if (transitions.length > 0) queue.push(ifindex, () => publish(bus, signal, record, transitions, trigger));
+    if (transitions.length > 0) pending.push(ifindex, { record, transitions, trigger, props: { ...record.props }, bus, signal });
   }
 
   /**
@@ -302,7 +316,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     if (known === undefined) links.set(ifindex, record);
     const transitions = fold(record, props, false);
     if (transitions.length === 0) return;
-    queue.push(ifindex, () => publish(bus, signal, record, transitions, 'change'));
+    pending.push(ifindex, { record, transitions, trigger: 'change', props: { ...record.props }, bus, signal });
   }
 
   async function describeLink(bus: MessageBus, signal: AbortSignal, ifindex: number): Promise<JsonObject | undefined> {
@@ -328,9 +342,11 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     }
   }
 
-  async function publish(bus: MessageBus, signal: AbortSignal, record: LinkRecord, transitions: Transition[], trigger: NetworkdTrigger): Promise<void> {
+  /** Publish a link's waiting changes: one DescribeLink for the batch, then each change in order. */
+  async function publish(ifindex: number, batch: PendingChange[]): Promise<void> {
+    const record = links.get(ifindex) ?? batch[0]!.record;
+    const { bus, signal } = batch.at(-1)!; // the newest connection
     const link = await describeLink(bus, signal, record.ifindex);
-    const snapshot = { ...record.props };
     if (link !== undefined && typeof link['Name'] === 'string') record.name = link['Name'];
     if (record.name === undefined) {
       const listed = (await listLinks(bus, signal)).find((l) => l.ifindex === record.ifindex);
@@ -342,32 +358,36 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
       return;
     }
     const addresses = link === undefined ? [] : addressesOf(link, (why) => fail(malformed(`DescribeLink(${record.ifindex}): ${why}`), { ifindex: record.ifindex }));
-    const data: JsonObject = { backend: 'networkd', stateType: 'operational', trigger, startup: trigger === 'startup', ifindex: record.ifindex };
-    for (const key of STATE_PROPERTY_NAMES) {
-      const v = snapshot[key];
-      if (v !== undefined) data[STATE_PROPERTIES[key]] = v;
-    }
     const linkJson = link === undefined ? undefined : boundedLinkJson(link);
-    if (linkJson !== undefined) data['link'] = linkJson;
-    for (const t of transitions) {
-      try {
-        const event = events.create({
-          kind: 'link.state',
-          severity: severityOf(t.new),
-          subject: name,
-          interface: name,
-          states: t.old === undefined ? { new: t.new } : { old: t.old, new: t.new },
-          addresses,
-          data: { ...data, stateType: t.stateType },
-        });
-        init.bus.publish(event);
-        stats.events += 1;
-      } catch (err) {
-        // A name or state the event schema refuses (control characters, too long): drop it.
-        stats.malformed += 1;
-        stats.lastError = `networkd: event for link ${record.ifindex} refused: ${errorMessage(err)}`;
-        logger.warn({ source: 'networkd', ifindex: record.ifindex, err: errorMessage(err) }, 'networkd event refused by the event schema');
+    for (const { transitions, trigger, props } of batch) {
+      const data: JsonObject = { backend: 'networkd', stateType: 'operational', trigger, startup: trigger === 'startup', ifindex: record.ifindex };
+      for (const key of STATE_PROPERTY_NAMES) {
+        const v = props[key];
+        if (v !== undefined) data[STATE_PROPERTIES[key]] = v;
       }
+      if (linkJson !== undefined) data['link'] = linkJson;
+      for (const t of transitions) emit(record.ifindex, name, t, addresses, data);
+    }
+  }
+
+  function emit(ifindex: number, name: string, t: Transition, addresses: string[], data: JsonObject): void {
+    try {
+      const event = events.create({
+        kind: 'link.state',
+        severity: severityOf(t.new),
+        subject: name,
+        interface: name,
+        states: t.old === undefined ? { new: t.new } : { old: t.old, new: t.new },
+        addresses,
+        data: { ...data, stateType: t.stateType },
+      });
+      init.bus.publish(event);
+      stats.events += 1;
+    } catch (err) {
+      // A name or state the event schema refuses (control characters, too long): drop it.
+      stats.malformed += 1;
+      stats.lastError = `networkd: event for link ${ifindex} refused: ${errorMessage(err)}`;
+      logger.warn({ source: 'networkd', ifindex, err: errorMessage(err) }, 'networkd event refused by the event schema');
     }
   }
 
@@ -378,7 +398,8 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     },
     async stop() {
       await connection.stop();
-      await queue.idle();
+      await syncs.idle();
+      await pending.idle();
     },
     health(): SourceHealth {
       if (!connection.connected) return { ok: false, detail: `networkd: not connected to ${address}${stats.lastError === undefined ? '' : ` (${stats.lastError})`}` };
@@ -387,7 +408,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
       return { ok: true, detail: `networkd: ${links.size} links` };
     },
     stats() {
-      return { ...stats };
+      return { ...stats, dropped: pending.dropped };
     },
   };
 }
