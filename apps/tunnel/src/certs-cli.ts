@@ -16,7 +16,7 @@
  * Cold path: runs once per command, allocates freely.
  */
 import { X509Certificate, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -331,10 +331,19 @@ function ledgerToEntries(ledger: readonly LedgerEntry[]): RevokedCertificateEntr
   return ledger.map((e) => ({ serialHex: e.serialHex, revokedAt: new Date(e.revokedAt), ...(e.reason === undefined ? {} : { reason: e.reason }) }));
 }
 
-async function loadCa(caDir: string): Promise<CertificateAuthority> {
+/** Warn (not refuse: the operator may be mid-fix) when a private key is readable by others. */
+async function warnIfExposed(path: string, io: CertsCommandIo): Promise<void> {
+  const mode = (await stat(path).catch(() => undefined))?.mode;
+  if (mode !== undefined && (mode & 0o077) !== 0) {
+    print(io.stderr, `warning: private key ${path} has mode ${(mode & 0o777).toString(8).padStart(4, '0')}, readable beyond its owner: chmod 600 ${path}`);
+  }
+}
+
+async function loadCa(caDir: string, io: CertsCommandIo): Promise<CertificateAuthority> {
   const hint = ` (create a CA with: certs ca --out ${caDir})`;
   const certificatePem = await readText(join(caDir, CA_FILES.certificate), 'CA certificate', hint);
   const privateKeyPem = await readText(join(caDir, CA_FILES.privateKey), 'CA private key', hint);
+  await warnIfExposed(join(caDir, CA_FILES.privateKey), io);
   try {
     return await importCertificateAuthority({ certificatePem, privateKeyPem });
   } catch (err) {
@@ -429,7 +438,7 @@ async function commandIssue(parsed: Parsed, io: CertsCommandIo): Promise<number>
   const out = resolve(required(parsed, 'out', 'issue'));
   if (parsed.positionals.length > 0) throw new CertsUsageError(`certs issue takes no positional arguments, got ${parsed.positionals.join(' ')}`);
   const usage = usageForRole(parsed.values.role);
-  const ca = await loadCa(caDir);
+  const ca = await loadCa(caDir, io);
   // An explicit --days beyond the CA's own end is refused (by the package, naming both dates);
   // the default is a year, or what is left of the CA when that is less.
   const now = new Date();
@@ -565,6 +574,7 @@ async function commandVerify(parsed: Parsed, io: CertsCommandIo): Promise<number
     // Proof of possession: the key must be the certificate's and must produce a signature
     // its public key accepts (a certificate presented without its private key is worthless).
     const keyText = await readText(parsed.values.key, 'private key');
+    await warnIfExposed(parsed.values.key, io);
     let ok: boolean;
     try {
       const identity = importIdentityPem(keyText);
@@ -638,7 +648,7 @@ async function commandRevoke(parsed: Parsed, io: CertsCommandIo): Promise<number
   if (reason !== undefined && !REASONS.includes(reason)) {
     throw new CertsUsageError(`--reason ${JSON.stringify(reason)} must be one of ${REASONS.join(', ')}`);
   }
-  const ca = await loadCa(caDir);
+  const ca = await loadCa(caDir, io);
   const target = bySerial === undefined ? await revokeTargetFromFile(onePositional(parsed, 'revoke', 'certificate FILE (or --serial)'), ca, caDir) : await revokeTargetFromSerial(bySerial, caDir);
   const info = { commonName: target.commonName, serialHex: target.serialHex };
   const ledger = await readLedger(caDir);

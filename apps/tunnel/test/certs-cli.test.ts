@@ -2,7 +2,7 @@
 // temp dir; the system OpenSSL CLI (a CI package, .ci/run) checks what we wrote independently:
 // the chain verifies, usages are what --role asked for, and a revoked leaf fails -crl_check.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -141,6 +141,15 @@ describe('certs issue', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(p('source', 'key.pem'));
     expect(await readFile(p('source', 'key.pem'), 'utf8')).toBe(before);
+  });
+
+  it('warns when the CA key is readable by others, and still issues', async () => {
+    await certs('ca', '--out', p('loose'), '--name', 'loose CA');
+    await chmod(p('loose', 'ca.key'), 0o644);
+    const r = await certs('issue', '--ca', p('loose'), '--name', 'x', '--out', p('loose-x'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`warning: private key ${p('loose', 'ca.key')} has mode 0644, readable beyond its owner: chmod 600 ${p('loose', 'ca.key')}\n`);
+    expect((await certs('issue', '--ca', p('ca2'), '--name', 'y', '--out', p('tight-y'))).stderr).toBe('');
   });
 
   it('names what is wrong: a missing CA directory, a lifetime beyond the CA, a bad role, a missing option', async () => {
