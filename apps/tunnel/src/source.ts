@@ -178,13 +178,13 @@ class Source implements SourceEngine {
 
   private async dial(): Promise<Session> {
     if (this.stopped) throw new TunnelError('TUNNEL_CLOSED', 'source stopped');
-    if (this.everConnected) this.counters.reconnects++;
     if (!this.breaker.allow()) {
       const retryInMs = Math.max(this.breaker.snapshot().retryAfterMs, this.config.reconnect.minMs);
       this.signal({ reason: 'circuit-open', session: null, code: 'PEERS_CIRCUIT_OPEN', detail: `circuit open after repeated failures to ${this.config.source!.dest}`, retryInMs });
       this.scheduleConnect(retryInMs);
       throw new TunnelError('TUNNEL_NO_SESSION', `circuit open: next attempt in ${retryInMs} ms`);
     }
+    if (this.everConnected) this.counters.reconnects++;
     const remote = this.config.source!.dest;
     try {
       const s = await dialSession({ host: this.dest.host, port: this.dest.port, config: this.config, credentials: this.credentials, hooks: this.sessionHooks });
@@ -264,7 +264,11 @@ class Source implements SourceEngine {
     this.active = null;
     if (this.stopped) return;
     const retryInMs = this.backoff.next();
-    this.signal(signal === null ? { reason: 'connection-lost', session: s.id, code: null, detail: 'session closed', retryInMs } : { ...signal, retryInMs });
+    // A close without error after a GOAWAY we did not send: the dest is stopping.
+    const graceful: RecoverySignal = s.mux.draining
+      ? { reason: 'peer-going-away', session: s.id, code: null, detail: 'the dest sent GOAWAY and closed', retryInMs }
+      : { reason: 'connection-lost', session: s.id, code: null, detail: 'session closed', retryInMs };
+    this.signal(signal === null ? graceful : { ...signal, retryInMs });
     this.scheduleConnect(retryInMs);
   }
 

@@ -243,4 +243,40 @@ describe('resilience', () => {
     expect(session.state).toBe('active');
     expect(source.status().counters.rekeys).toBeGreaterThan(8);
   });
+
+  it('a dest that stops gracefully: the source sees GOAWAY (peer-going-away) and reconnects when it is back', async () => {
+    const dcfg = destConfig(pki, dstId, services());
+    const dest = await tunnels.start(dcfg);
+    const address = destAddress(dest);
+    const relay = await new Relay(address).listen();
+    const source = await tunnels.start(sourceConfig(pki, srcId, `127.0.0.1:${relay.port}`, { source: forwards }));
+    await sourceEngine(source).whenConnected(5000);
+    await until(() => dest.status().dest!.sessions.length === 1, 'the dest has the session'); // not a handshake in flight, which stop resets
+    const away = nextEvent(source, 'recovery', (e) => e.reason === 'peer-going-away');
+    await dest.stop({ deadlineMs: 1000 });
+    await away;
+    const back = await tunnels.start({ ...dcfg, dest: { ...dcfg.dest!, listen: { host: '127.0.0.1', port: Number(address.split(':').pop()) } } });
+    await nextEvent(source, 'session', (e) => e.event === 'established', 5000);
+    await until(() => back.status().dest!.sessions.length === 1, 'the new dest has the session');
+    const r = await tcpRoundTrip(listenPort(source, { port: 7001 }), random(1000));
+    expect(r.got).toBe(r.sent);
+  });
+
+  it('the circuit breaker opens after repeated connect failures, signals circuit-open, and half-opens to probe', async () => {
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const port = (closed.address() as AddressInfo).port;
+    closed.close(); // nothing listens there now: every dial is refused
+    const source = await tunnels.start(
+      sourceConfig(pki, srcId, `127.0.0.1:${port}`, { source: forwards, circuitBreaker: { failureThreshold: 2, windowMs: 10_000, openMs: 200 }, reconnect: { minMs: 10, maxMs: 20, handshakeTimeoutMs: 1000 } }),
+    );
+    const open = await nextEvent(source, 'circuit', (e) => e.to === 'open');
+    expect(open.from).toBe('closed');
+    const signal = await nextEvent(source, 'recovery', (e) => e.reason === 'circuit-open');
+    expect(signal.retryInMs).toBeGreaterThan(0);
+    expect(source.status().source!.circuit).toMatch(/open/);
+    await nextEvent(source, 'circuit', (e) => e.to === 'half-open' || e.from === 'half-open', 5000);
+    expect(await source.registry.metrics()).toMatch(/reason="connect-failed"/);
+  });
 });
