@@ -200,6 +200,7 @@ class ClientPlaneImpl implements ClientPlane {
           ...(l.interface === undefined ? {} : { table: l.table ?? 100 + i, interface: l.interface, gateway: l.gateway, priority: POLICY_RULE_PRIORITY_MIN + i }),
           receiveBufferBytes: SOCKET_BUFFER_BYTES,
           sendBufferBytes: SOCKET_BUFFER_BYTES,
+          batched: true, // sendmmsg/recvmmsg when the addon is built (links' udp-link-batched.ts)
         });
         udp.onMessage((data, from) => onDatagram(this, data, from, performance.now()));
         link.udp = udp;

@@ -46,7 +46,9 @@ const PEER_LOSS_GAIN = 0.25;
 export function onDatagram(plane: Plane, data: Uint8Array, from: UdpEndpoint, nowMs: number): void {
   const type = data.length >= 2 ? data[1]! : 0;
   if (type >= TYPE_DATA && type <= TYPE_CLOSE) openDatagram(plane, data, from, nowMs);
-  else if (type >= HANDSHAKE_TYPE_MIN && type <= HANDSHAKE_TYPE_MAX) plane.onHandshake(data, from, nowMs);
+  // A copy: batched links hand out views of their receive slots, and a handshake may keep
+  // parts of a message past this call (cold: a few per session).
+  else if (type >= HANDSHAKE_TYPE_MIN && type <= HANDSHAKE_TYPE_MAX) plane.onHandshake(new Uint8Array(data), from, nowMs);
   else plane.counters.unknownType++;
 }
 

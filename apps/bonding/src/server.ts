@@ -136,6 +136,7 @@ class ServerPlaneImpl implements ServerPlane {
         localPort: this.listen.port,
         receiveBufferBytes: 2 * SOCKET_BUFFER_BYTES,
         sendBufferBytes: 2 * SOCKET_BUFFER_BYTES,
+        batched: true, // sendmmsg/recvmmsg when the addon is built (links' udp-link-batched.ts)
       });
     } catch (cause) {
       throw new BondingError('BONDING_START', `listen ${config.server!.listen} failed: ${(cause as Error).message}`, { cause });

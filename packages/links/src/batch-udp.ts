@@ -13,8 +13,10 @@
  *   send       sendBatch(data, offsets, lengths, count, addrs?): sendmmsg, to the connected
  *              remote or to per-entry packed addresses (batch-native.ts). A full socket buffer
  *              (EAGAIN) ends the batch: the rest is dropped and counted; a datagram the kernel
- *              refuses (EMSGSIZE with dontFragment, ECONNREFUSED, ENETUNREACH) is skipped and
- *              counted, and the batch goes on.
+ *              refuses (EMSGSIZE with dontFragment, ECONNREFUSED, ENETUNREACH, a firewall
+ *              drop) is skipped and counted, and the batch goes on. A refused datagram is
+ *              never attempted twice: sendmmsg reports only how far it got, so one refused
+ *              mid-batch has the code 'ESENDMMSG' (EMSGSIZE when it exceeds the path MTU).
  *
  * `dontFragment` sets IP_MTU_DISCOVER / IPV6_MTU_DISCOVER = PMTUDISC_DO: the DF bit is set and a
  * datagram over the path MTU fails with EMSGSIZE (counted as `sendErrors` with lastErrorCode

@@ -96,6 +96,7 @@ export {
 } from './batch-udp.js';
 export { createTunBatchIo, type TunBatchIo, type TunBatchIoInit, type TunBatchStats } from './batch-tun.js';
 export { loadBatchIo, batchIoAvailable, packAddress, unpackAddress, ADDR_SLOT_BYTES, BATCH_IO_MAX, type BatchData } from './batch-native.js';
+export { BATCHED_LINK_QUEUE } from './udp-link-batched.js';
 export { createUdpLink, type UdpLink, type UdpLinkInit, type UdpLinkStats, type UdpEndpoint, type UdpMessageHandler } from './udp-link.js';
 export {
   createLinkDiscovery,

@@ -10,7 +10,8 @@
  *   receive  the handler gets (data, from) where `from` is ONE object per link, overwritten
  *            for every datagram: read it during the call, copy it if you keep it.
  *
- * Batching: dgram has no sendmmsg. `send([a, b])` is ONE datagram (scatter/gather), and a
+ * Batching (`batched: true`): udp-link-batched.ts, the same interface over sendmmsg/recvmmsg.
+ * Without it, dgram has no sendmmsg. `send([a, b])` is ONE datagram (scatter/gather), and a
  * cork-like "queue, then flush" only adds a copy: the number of syscalls stays one per
  * datagram. Measured on loopback (1400-byte datagrams, one core, README "Measurements"):
  * connected sends are ~15% faster than unconnected (no per-send address lookup), and the
@@ -18,7 +19,9 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { batchIoAvailable } from './batch-native.js';
 import { LinksError } from './errors.js';
+import { openBatchedLink } from './udp-link-batched.js';
 import { installSourceRoute, POLICY_RULE_PRIORITY_MIN, type SourceRoute } from './policy-routing.js';
 
 /** A UDP endpoint. */
@@ -51,6 +54,13 @@ export interface UdpLinkInit {
   receiveBufferBytes?: number;
   /** SO_SNDBUF in bytes (capped by net.core.wmem_max). */
   sendBufferBytes?: number;
+  /**
+   * Move datagrams in batches (sendmmsg/recvmmsg through the batch_io addon; udp-link-batched.ts):
+   * sends are queued and leave together when the current JS task ends, received data is a view
+   * valid only during the handler call. Falls back to node:dgram when the addon is not built
+   * (read `batched` on the link). Default false.
+   */
+  batched?: boolean;
 }
 
 /**
@@ -68,6 +78,8 @@ export interface UdpLinkStats {
   rxBytes: number;
   /** Sends that failed (no route, EPERM from a firewall, ECONNREFUSED, EMSGSIZE, ...). */
   sendErrors: number;
+  /** Batched links: datagrams dropped because the socket buffer was full (EAGAIN); 0 on dgram, which queues them in memory instead. */
+  txDropped: number;
   /** Socket errors reported on receive (e.g. ECONNREFUSED from an ICMP port unreachable). */
   receiveErrors: number;
   /** Sends on a closed link (dropped). */
@@ -88,6 +100,8 @@ export interface UdpLink {
   /** The source route this link installed, if any. */
   readonly route: SourceRoute | undefined;
   readonly closed: boolean;
+  /** True when the link moves datagrams in batches (UdpLinkInit.batched and the addon loads). */
+  readonly batched: boolean;
   readonly stats: UdpLinkStats;
   /** Sends `length` bytes of `data` from `offset` to the connected remote; false when closed. */
   send(data: Uint8Array, offset?: number, length?: number): boolean;
@@ -95,6 +109,8 @@ export interface UdpLink {
   sendTo(data: Uint8Array, offset: number, length: number, port: number, address: string): boolean;
   /** Sets the receive handler (replaces the previous one). */
   onMessage(handler: UdpMessageHandler): void;
+  /** Sends what is queued now instead of at the end of the JS task (batched links; no-op otherwise). */
+  flush(): void;
   /** Closes the socket and removes the source route it installed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -124,6 +140,14 @@ export async function createUdpLink(init: UdpLinkInit): Promise<UdpLink> {
       priority: init.priority ?? POLICY_RULE_PRIORITY_MIN,
     });
   }
+  if (init.batched === true && batchIoAvailable()) {
+    try {
+      return openBatchedLink(init, family, route);
+    } catch (error) {
+      await route?.remove().catch(() => undefined);
+      throw error;
+    }
+  }
   const socket = createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
   const link = new DgramLink(init, family, socket, route);
   try {
@@ -144,7 +168,8 @@ class DgramLink implements UdpLink {
   remote: UdpEndpoint | undefined = undefined;
   readonly route: SourceRoute | undefined;
   closed = false;
-  readonly stats: UdpLinkStats = { txPackets: 0, txBytes: 0, rxPackets: 0, rxBytes: 0, sendErrors: 0, receiveErrors: 0, sendsAfterClose: 0, lastErrorCode: '' };
+  readonly batched = false;
+  readonly stats: UdpLinkStats = { txPackets: 0, txBytes: 0, rxPackets: 0, rxBytes: 0, sendErrors: 0, txDropped: 0, receiveErrors: 0, sendsAfterClose: 0, lastErrorCode: '' };
   private readonly socket: Socket;
   private readonly from: UdpEndpoint = { address: '', port: 0 };
   private handler: UdpMessageHandler = noop;
@@ -201,6 +226,8 @@ class DgramLink implements UdpLink {
   onMessage(handler: UdpMessageHandler): void {
     this.handler = handler;
   }
+
+  flush(): void {}
 
   private onSent(error: Error | null, bytes?: number): void {
     if (error === null) {

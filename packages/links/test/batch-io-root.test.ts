@@ -50,6 +50,20 @@ describe.runIf(root.ok)('batched UDP in a lab', () => {
     expect(out.plain).toMatchObject({ txPackets: 3, txBytes: 3700, sendErrors: 0 });
   });
 
+  it('a datagram the firewall drops mid-batch is skipped and counted, never attempted twice', async () => {
+    // every second UDP datagram to port 9 leaving on `small` is dropped (the sender sees EPERM)
+    const rules = ['table inet ebfw {', '  chain out {', '    type filter hook postrouting priority 0; policy accept;', '    udp dport 9 numgen inc mod 2 == 1 counter drop', '  }', '}', ''].join('\n');
+    await lab.exec('a', 'nft', ['-f', '-'], { input: rules });
+    try {
+      const out = (await child('firewall', '10.203.1.2')) as { sent: number; stats: { txPackets: number; sendErrors: number; lastErrorCode: string } };
+      // a retry of a refused datagram would pass the alternating rule: 100 sent, none refused
+      expect(out.sent).toBe(100);
+      expect(out.stats).toMatchObject({ txPackets: 50, sendErrors: 50, lastErrorCode: 'ESENDMMSG' });
+    } finally {
+      await lab.exec('a', 'nft', ['delete', 'table', 'inet', 'ebfw']);
+    }
+  });
+
   it('a full send buffer ends the batch early with a partial count (EAGAIN), never throws', async () => {
     const out = (await child('eagain', '10.203.2.2')) as { sent: number; stats: { txPackets: number; txDropped: number; sendErrors: number } };
     expect(out.sent).toBeGreaterThan(0);

@@ -37,5 +37,9 @@ describe('batch_io addon missing', () => {
       expect((error as Error).message).toContain('build-native');
       expect((error as Error).message).toContain('Cannot find module');
     }
+    // a link that asked for batching falls back to node:dgram and says so
+    const link = await links.createUdpLink({ id: 'a', localAddress: '127.0.0.1', batched: true });
+    expect(link.batched).toBe(false);
+    await link.close();
   });
 });

@@ -29,6 +29,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,8 @@ static napi_value throw_message(napi_env env, const char *code, const char *mess
   return NULL;
 }
 
+static napi_value throw_named(napi_env env, const char *name, const char *message, int errno_value, const char *syscall, int64_t index);
+
 /* Throws an Error carrying errno like Node's own system errors. */
 static napi_value throw_errno(napi_env env, int err, const char *syscall, int64_t index) {
   char message[160];
@@ -64,12 +67,17 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall, int64_
     default: name = "EUNKNOWN";
   }
   snprintf(message, sizeof message, "%s: %s (%s)", syscall, strerror(err), name);
+  return throw_named(env, name, message, -err, syscall, index);
+}
+
+/* Throws an Error with `code` = name, `errno`, `syscall` and `index` (the entry that failed). */
+static napi_value throw_named(napi_env env, const char *name, const char *message, int errno_value, const char *syscall, int64_t index) {
   napi_value msg, error, value;
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
   napi_create_error(env, NULL, msg, &error);
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &value);
   napi_set_named_property(env, error, "code", value);
-  napi_create_int32(env, -err, &value);
+  napi_create_int32(env, errno_value, &value);
   napi_set_named_property(env, error, "errno", value);
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &value);
   napi_set_named_property(env, error, "syscall", value);
@@ -300,6 +308,17 @@ static int parse_batch(napi_env env, napi_value *argv, batch_args_t *a) {
   return 1;
 }
 
+/* True when a datagram of `length` bytes cannot fit the connected path MTU (IP_MTU /
+ * IPV6_MTU): the likely reason the kernel refused it with DF set (EMSGSIZE). */
+static int over_path_mtu(int fd, size_t length) {
+  int domain = 0, mtu = 0;
+  socklen_t size = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &size) != 0) return 0;
+  size = sizeof mtu;
+  int ok = domain == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &size) : getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &size);
+  return ok == 0 && mtu > 0 && length + (domain == AF_INET6 ? 48u : 28u) > (size_t)mtu;
+}
+
 /* sendBatch(fd, data, offsets, lengths, start, count, addrs|null) -> sent */
 static napi_value send_batch(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -346,6 +365,16 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
       return throw_errno(env, errno, "sendmmsg", (int64_t)a.start + done);
     }
     done += n;
+    if (done < a.count) {
+      /* A short count means entry `done` failed, and sendmmsg(2) drops its errno. A full socket
+       * buffer (not writable now) ends the batch like EAGAIN. Otherwise the kernel refused that
+       * datagram (a firewall drop, no route, too big): it is reported and skipped, never sent
+       * again by a retry of the rest, which would deliver what a lossy path just dropped. */
+      struct pollfd p = {.fd = a.fd, .events = POLLOUT, .revents = 0};
+      if (poll(&p, 1, 0) != 1 || (p.revents & POLLOUT) == 0) break;
+      if (over_path_mtu(a.fd, msgs[done].msg_hdr.msg_iov->iov_len)) return throw_errno(env, EMSGSIZE, "sendmmsg", (int64_t)a.start + done);
+      return throw_named(env, "ESENDMMSG", "sendmmsg: the kernel refused this datagram (sendmmsg does not say why)", 0, "sendmmsg", (int64_t)a.start + done);
+    }
   }
   return make_int(env, done);
 }
