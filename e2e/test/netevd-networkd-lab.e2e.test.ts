@@ -14,11 +14,11 @@ import { reportNotRoot, root } from './root-gate.js';
 
 const status = networkdLabStatus();
 
-async function waitForState(nd: NetworkdLab, ifname: string, state: string, timeoutMs = 20_000): Promise<void> {
+async function waitForState(nd: NetworkdLab, ifname: string, state: string, timeoutMs = 20_000, kind: 'operational' | 'administrative' = 'operational'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    last = await nd.operationalState(ifname);
+    last = kind === 'operational' ? await nd.operationalState(ifname) : await nd.administrativeState(ifname);
     if (last === state) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -29,7 +29,7 @@ describe.runIf(root.ok && status.ok)('networkd lab (real systemd-networkd, priva
   let nd: NetworkdLab;
 
   beforeAll(async () => {
-    nd = await createNetworkdLab({ links: 2 });
+    nd = await createNetworkdLab({ links: 3, networkFiles: { '50-nd2.network': '[Match]\nName=nd2\n\n[Network]\nAddress=10.88.0.1/24\nLinkLocalAddressing=no\n' } });
   }, 60_000);
 
   afterAll(async () => {
@@ -38,7 +38,7 @@ describe.runIf(root.ok && status.ok)('networkd lab (real systemd-networkd, priva
   }, 60_000);
 
   it('networkd reports the veth links as they change, over the bus from outside', async () => {
-    expect(nd.links).toEqual(['nd0', 'nd1']);
+    expect(nd.links).toEqual(['nd0', 'nd1', 'nd2']);
     await waitForState(nd, 'nd0', 'carrier');
     await waitForState(nd, 'nd1', 'carrier');
 
@@ -54,12 +54,20 @@ describe.runIf(root.ok && status.ok)('networkd lab (real systemd-networkd, priva
     expect(await nd.operationalState('nd0')).toBe('routable');
   });
 
+  it('networkd configures the link its .network file matches (address, configured) and leaves the others alone', async () => {
+    await waitForState(nd, 'nd2', 'configured', 20_000, 'administrative');
+    await waitForState(nd, 'nd2', 'routable');
+    const addrs = await nd.lab.exec('nd', 'ip', ['-j', 'addr', 'show', 'dev', 'nd2']);
+    expect((JSON.parse(addrs.stdout) as Array<{ addr_info: Array<{ local: string }> }>)[0]!.addr_info.map((a) => a.local)).toEqual(['10.88.0.1']);
+    expect(await nd.administrativeState('nd0')).toBe('unmanaged');
+  });
+
   it('spawnInside runs in the lab: the private bus at the standard system socket, the lab namespace', async () => {
     const owner = ['call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetConnectionUnixProcessID', 's', 'org.freedesktop.network1'];
     const bus = await nd.execInside('busctl', owner);
     expect(bus.stdout.trim()).toBe(`u ${nd.networkdPid}`);
     const links = await nd.execInside('ip', ['-j', 'link', 'show']);
-    expect((JSON.parse(links.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort()).toEqual(['lo', 'nd0', 'nd1']);
+    expect((JSON.parse(links.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort()).toEqual(['lo', 'nd0', 'nd1', 'nd2']);
     // The host's bus is not the lab's: networkd does not run there (or is a different process).
     if (existsSync('/run/dbus/system_bus_socket')) {
       const host = await nd.lab.exec('nd', 'busctl', owner, { check: false });

@@ -51,12 +51,19 @@ const BUS_CONFIG = (extraSocket: string): string => `<!DOCTYPE busconfig PUBLIC 
 // Runs inside `ip netns exec <nd> unshare -m --propagation private`: private mounts, then the
 // bus and networkd, their PIDs on stdout, and waits (killing the shell does not kill them:
 // the test kills them by PID).
+//
+// /sys read-only is what makes networkd initialize links without udev (its udev_available()
+// is "/sys is writable"): `ip netns exec` mounted this namespace's sysfs read-write, so it is
+// remounted read-only here (this mount namespace only). Then nd1, matched by 50-nd1.network,
+// is configured by networkd (AdministrativeState configured) and the others are unmanaged.
 const INNER_SCRIPT = (dir: string): string => `set -e
+mount -o remount,ro /sys
 mount -t tmpfs tmpfs /run/dbus 2>/dev/null || { mkdir -p /run/dbus; mount -t tmpfs tmpfs /run/dbus; }
 mount -t tmpfs tmpfs /run/systemd
 mkdir -p /run/systemd/netif/links /run/systemd/netif/leases
 chown -R systemd-network:systemd-network /run/systemd/netif
 mount -t tmpfs tmpfs /etc/systemd/network
+cp ${dir}/50-nd1.network /etc/systemd/network/
 dbus-daemon --config-file=${dir}/bus.conf --nofork --nopidfile &
 echo "pid dbus-daemon $!"
 i=0; while [ ! -S ${dir}/bus.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
@@ -80,9 +87,13 @@ describe.runIf(root.ok && haveNetworkd)('networkd source with the real systemd-n
     dir = mkdtempSync(join(tmpdir(), 'netevd-networkd-'));
     writeFileSync(join(dir, 'bus.conf'), BUS_CONFIG(join(dir, 'bus.sock')));
     writeFileSync(join(dir, 'inner.sh'), INNER_SCRIPT(dir));
+    writeFileSync(join(dir, '50-nd1.network'), '[Match]\nName=nd1\n\n[Network]\nAddress=10.88.0.1/24\nLinkLocalAddressing=no\n');
     lab = await createLab({
       nodes: { nd: { sysctls: { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 } }, peer: {} },
-      links: [{ name: 'ndlink', a: { node: 'nd', ifname: 'nd0' }, b: { node: 'peer', ifname: 'pe0' } }],
+      links: [
+        { name: 'ndlink0', a: { node: 'nd', ifname: 'nd0' }, b: { node: 'peer', ifname: 'pe0' } },
+        { name: 'ndlink1', a: { node: 'nd', ifname: 'nd1' }, b: { node: 'peer', ifname: 'pe1' } },
+      ],
     });
     const inner = lab.spawn('nd', 'unshare', ['-m', '--propagation', 'private', 'sh', join(dir, 'inner.sh')]);
     let stderr = '';
@@ -178,6 +189,20 @@ describe.runIf(root.ok && haveNetworkd)('networkd source with the real systemd-n
     const ids = seen.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(source.stats()).toMatchObject({ malformed: 0, connected: true });
+  });
+
+  it('publishes the administrative state: the link networkd manages becomes configured (with its address), the others unmanaged', async () => {
+    const admin = (ifname: string): EventV1[] => seen.filter((e) => e.interface === ifname && e.data['stateType'] === 'administrative');
+    await waitFor('nd1 configured', () => admin('nd1').some((e) => e.states?.new === 'configured'));
+    const configured = admin('nd1').find((e) => e.states?.new === 'configured')!;
+    expect(configured).toMatchObject({ kind: 'link.state', subject: 'nd1', addresses: ['10.88.0.1/24'], data: { backend: 'networkd', administrativeState: 'configured' } });
+    await waitFor('nd1 routable', () => seen.some((e) => e.interface === 'nd1' && e.data['stateType'] === 'operational' && e.states?.new === 'routable'));
+    // Startup may have caught nd1 before or after networkd configured it: the chain ends at configured either way.
+    const chain = admin('nd1');
+    for (let i = 1; i < chain.length; i++) expect(chain[i]!.states?.old).toBe(chain[i - 1]!.states?.new);
+    expect(chain.at(-1)!.states?.new).toBe('configured');
+    expect(admin('nd0').at(-1)!.states?.new).toBe('unmanaged');
+    expect(admin('lo').at(-1)!.states?.new).toBe('unmanaged');
   });
 
   it('follows a networkd restart: unhealthy while it is gone, then publishes what changed meanwhile', async () => {

@@ -23,7 +23,8 @@
  * - destroy(): every PID we started, by PID (SIGTERM, then SIGKILL), then lab.destroy()
  *   (namespaces) and the temp dir.
  *
- * Links stay AdministrativeState `pending` (no udev here); operational states flow.
+ * With /sys read-only networkd does not wait for udev: a link matched by one of
+ * `networkFiles` is configured (AdministrativeState `configured`), the others are `unmanaged`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -81,6 +82,8 @@ export interface NetworkdLab {
   execInside(cmd: string, args?: readonly string[], options?: { check?: boolean; timeoutMs?: number }): Promise<ExecResult>;
   /** networkd's OperationalState of a link in `nd`, read over the private bus. */
   operationalState(ifname: string): Promise<string>;
+  /** networkd's AdministrativeState of a link in `nd` (configured, unmanaged, ...). */
+  administrativeState(ifname: string): Promise<string>;
   /** Kill networkd (by PID) and start a new one in the same namespaces. */
   restartNetworkd(): Promise<void>;
   destroy(): Promise<void>;
@@ -102,8 +105,11 @@ const BUS_CONFIG = (extraSocket: string): string => `<!DOCTYPE busconfig PUBLIC 
 </busconfig>
 `;
 
-// `ip netns exec` already mounted this namespace's sysfs; the rest is the recipe.
+// `ip netns exec` already mounted this namespace's sysfs, read-write; networkd initializes
+// links without udev only when /sys is read-only (its udev_available() is "/sys is writable"),
+// so it is remounted read-only in this mount namespace. The rest is the recipe.
 const INNER_SCRIPT = (dir: string, files: readonly string[]): string => `set -e
+mount -o remount,ro /sys
 mount -t tmpfs tmpfs /run/dbus 2>/dev/null || { mkdir -p /run/dbus; mount -t tmpfs tmpfs /run/dbus; }
 mount -t tmpfs tmpfs /run/systemd
 mkdir -p /run/systemd/netif/links /run/systemd/netif/leases
@@ -229,6 +235,15 @@ export async function createNetworkdLab(options: NetworkdLabOptions = {}): Promi
   }
   const built = lab;
 
+  async function linkProperty(ifname: string, property: string): Promise<string> {
+    const ifindex = (await built.exec('nd', 'cat', [`/sys/class/net/${ifname}/ifindex`])).stdout.trim();
+    const label = `_3${ifindex}`; // sd-bus escapes the leading digit: 3 -> _33, 12 -> _312
+    const res = await runCommand('busctl', [`--address=${busAddress}`, '--json=short', 'get-property', 'org.freedesktop.network1', `/org/freedesktop/network1/link/${label}`, 'org.freedesktop.network1.Link', property]);
+    const parsed = JSON.parse(res.stdout) as { data?: unknown };
+    if (typeof parsed.data !== 'string') throw new Error(`busctl answered ${res.stdout.trim()} for ${ifname} ${property}`);
+    return parsed.data;
+  }
+
   const nsenterArgs = (cmd: string, args: readonly string[]): string[] => ['-t', String(busPid), '-m', '-n', cmd, ...args];
 
   return {
@@ -252,14 +267,8 @@ export async function createNetworkdLab(options: NetworkdLabOptions = {}): Promi
     execInside(cmd, args = [], opts = {}) {
       return runCommand('nsenter', nsenterArgs(cmd, args), { check: opts.check ?? true, timeoutMs: opts.timeoutMs ?? 30_000 });
     },
-    async operationalState(ifname) {
-      const ifindex = (await built.exec('nd', 'cat', [`/sys/class/net/${ifname}/ifindex`])).stdout.trim();
-      const label = `_3${ifindex}`; // sd-bus escapes the leading digit: 3 -> _33, 12 -> _312
-      const res = await runCommand('busctl', [`--address=${busAddress}`, '--json=short', 'get-property', 'org.freedesktop.network1', `/org/freedesktop/network1/link/${label}`, 'org.freedesktop.network1.Link', 'OperationalState']);
-      const parsed = JSON.parse(res.stdout) as { data?: unknown };
-      if (typeof parsed.data !== 'string') throw new Error(`busctl answered ${res.stdout.trim()} for ${ifname}`);
-      return parsed.data;
-    },
+    operationalState: (ifname) => linkProperty(ifname, 'OperationalState'),
+    administrativeState: (ifname) => linkProperty(ifname, 'AdministrativeState'),
     async restartNetworkd() {
       const old = networkdPid;
       await killPid(old);
