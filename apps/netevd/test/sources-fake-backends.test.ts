@@ -74,7 +74,7 @@ async function stopPrivateBus(bus: PrivateBus): Promise<void> {
 
 // -- a fake DBus service --------------------------------------------------------------------
 
-type Reply = { signature: string; body: unknown[] } | { error: string };
+type Reply = { signature: string; body: unknown[] } | { error: string } | { hang: true };
 type Handler = (msg: Message) => Reply | undefined;
 
 /** A fake service: one connection owning `name`, answering calls from a table. */
@@ -101,6 +101,7 @@ async function startFakeService(address: string, name: string): Promise<FakeServ
     const call = msg as unknown as string;
     if (reply === undefined) conn.send(Message.newError(call, 'org.freedesktop.DBus.Error.UnknownMethod', `fake has no ${key}`));
     else if ('error' in reply) conn.send(Message.newError(call, reply.error, 'fake error'));
+    else if ('hang' in reply) return true; // never answers
     else conn.send(Message.newMethodReturn(msg, reply.signature, reply.body));
     return true;
   });
@@ -340,6 +341,37 @@ describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)',
     expect(seen[1]).toMatchObject({ states: { old: 'activated', new: 'disconnected' }, data: { trigger: 'resync' } });
     expect(source.stats().connects).toBe(2);
     expect(source.stats().disconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a NetworkManager that never answers: calls time out, the source retries with backoff, stop() ends it', async () => {
+    const nm = await startFakeNetworkManager(privateBus.address, [eth0()]);
+    nm.handlers.set(`${NM_PATH} ${NM}.GetDevices`, () => ({ hang: true }));
+    const source = createNetworkManagerSource({ bus: createEventBus(), busAddress: privateBus.address, ...FAST, callTimeoutMs: 200 });
+    sources.push(source);
+    const started = Date.now();
+    await source.start();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(source.health()).toMatchObject({ ok: false });
+    expect(source.health().detail).toMatch(/GetDevices on org\.freedesktop\.NetworkManager \/org\/freedesktop\/NetworkManager timed out after 200 ms/);
+    await waitFor('a retry', () => source.stats().disconnects >= 2);
+    await source.stop();
+    const after = source.stats().disconnects;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(source.stats().disconnects).toBe(after); // no retries after stop
+  });
+
+  it('stop() during a start that is waiting on the backend ends both promptly', async () => {
+    const nm = await startFakeNetworkManager(privateBus.address, [eth0()]);
+    nm.handlers.set(`${NM_PATH} ${NM}.GetDevices`, () => ({ hang: true }));
+    const source = createNetworkManagerSource({ bus: createEventBus(), busAddress: privateBus.address, ...FAST, callTimeoutMs: 10_000 });
+    sources.push(source);
+    const starting = source.start();
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await source.stop();
+    await starting;
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(source.health().ok).toBe(false);
   });
 
   it('starts without a bus (health says why) and stops cleanly', async () => {
