@@ -150,7 +150,8 @@ describe.runIf(root.ok)('netevd with the netlink source in a lab namespace', () 
     expect(link).toBe('<unset>');
     expect(addresses).toContain('10.231.9.2/24');
     expect(json).toBe('');
-    const naive = await readFile(`${log}.naive`, 'utf8');
+    // 60-naive runs after 50-record: wait for it.
+    const naive = await waitFor(async () => (existsSync(`${log}.naive`) ? readFile(`${log}.naive`, 'utf8') : ''), 'the naive script ran');
     expect(naive).toContain('naive=\n');
     expect(existsSync('/p')).toBe(false);
     // The API still shows the interface under its real name.
