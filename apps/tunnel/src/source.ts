@@ -61,11 +61,12 @@ export interface SourceEngine {
 }
 
 interface Flow {
-  key: string;
   stream: TunnelStream;
   last: number;
   address: string;
   port: number;
+  /** The table of the listener it belongs to: address → client port → flow. */
+  table: Map<string, Map<number, Flow>>;
 }
 
 const SERVICE_LINE_MAX_BYTES = 64;
@@ -84,7 +85,12 @@ class Source implements SourceEngine {
   private readonly udpSockets: UdpSocket[] = [];
   private readonly listeners: ListenerStatus[] = [];
   private readonly clients = new Set<Socket>();
-  private readonly flows = new Map<string, Flow>();
+  /**
+   * UDP flows: one table per listener, keyed by the client's address then port (both given
+   * by node per datagram: no key to build on the hot path). `flowCount` is their total.
+   */
+  private readonly flowTables: Map<string, Map<number, Flow>>[] = [];
+  private flowCount = 0;
   private waiters: { resolve: (s: Session) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
   private connecting: Promise<Session> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -154,7 +160,9 @@ class Source implements SourceEngine {
 
   private async listenUdp(host: string, port: number, exposed: number): Promise<void> {
     const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
-    sock.on('message', (msg, rinfo) => this.onDatagram(sock, exposed, msg, rinfo));
+    const table = new Map<string, Map<number, Flow>>();
+    this.flowTables.push(table);
+    sock.on('message', (msg, rinfo) => this.onDatagram(sock, table, exposed, msg, rinfo));
     sock.on('error', (err) => this.hooks.warn(`udp listener ${host}:${port}`, err));
     sock.bind(port, host);
     await listening(sock, `udp ${host}:${port}`);
@@ -376,16 +384,15 @@ class Source implements SourceEngine {
     c.on('data', onData);
   }
 
-  private onDatagram(sock: UdpSocket, port: number, msg: Buffer, rinfo: RemoteInfo): void {
-    const key = `${rinfo.address}|${rinfo.port}|${port}`;
-    const flow = this.flows.get(key);
+  private onDatagram(sock: UdpSocket, table: Map<string, Map<number, Flow>>, port: number, msg: Buffer, rinfo: RemoteInfo): void {
+    const flow = table.get(rinfo.address)?.get(rinfo.port);
     if (flow !== undefined) {
       flow.last = performance.now();
       flow.stream.write(msg);
       return;
     }
     const s = this.active;
-    if (s === null || s.state !== 'active' || s.mux.draining || this.flows.size >= this.config.udp.maxFlows) {
+    if (s === null || s.state !== 'active' || s.mux.draining || this.flowCount >= this.config.udp.maxFlows) {
       this.counters.udpDropped++;
       return;
     }
@@ -396,8 +403,12 @@ class Source implements SourceEngine {
       this.counters.udpDropped++;
       return;
     }
-    const f: Flow = { key, stream, last: performance.now(), address: rinfo.address, port: rinfo.port };
-    this.flows.set(key, f);
+    // cold: once per flow
+    const f: Flow = { stream, last: performance.now(), address: rinfo.address, port: rinfo.port, table };
+    let byPort = table.get(rinfo.address);
+    if (byPort === undefined) table.set(rinfo.address, (byPort = new Map()));
+    byPort.set(rinfo.port, f);
+    this.flowCount++;
     this.counters.udpFlows++;
     this.counters.streamsOpened++;
     stream.on('data', (d: Buffer) => {
@@ -406,18 +417,29 @@ class Source implements SourceEngine {
     });
     stream.on('end', () => stream.end());
     stream.on('error', () => {});
-    stream.on('close', () => {
-      if (this.flows.get(key) === f) this.flows.delete(key);
-    });
+    stream.on('close', () => this.forgetFlow(f));
     stream.write(msg);
+  }
+
+  /** Takes a flow out of its table (idempotent: only if it is still the one there). */
+  private forgetFlow(f: Flow): void {
+    const byPort = f.table.get(f.address);
+    if (byPort?.get(f.port) !== f) return;
+    byPort.delete(f.port);
+    if (byPort.size === 0) f.table.delete(f.address);
+    this.flowCount--;
   }
 
   private sweepFlows(): void {
     const cutoff = performance.now() - this.config.udp.idleMs;
-    for (const f of this.flows.values()) {
-      if (f.last < cutoff) {
-        this.flows.delete(f.key);
-        f.stream.end(); // FIN: the dest closes its socket and ends too
+    for (const table of this.flowTables) {
+      for (const byPort of table.values()) {
+        for (const f of byPort.values()) {
+          if (f.last < cutoff) {
+            this.forgetFlow(f);
+            f.stream.end(); // FIN: the dest closes its socket and ends too
+          }
+        }
       }
     }
   }
@@ -435,7 +457,7 @@ class Source implements SourceEngine {
       sessions: [...this.sessions].map(sessionStatus),
       openStreams: t.openStreams,
       clients: this.clients.size,
-      udpFlows: this.flows.size,
+      udpFlows: this.flowCount,
       listeners: this.listeners,
       lastError: this.lastError,
     };
@@ -460,8 +482,11 @@ class Source implements SourceEngine {
     }
     const closing = this.servers.map((s) => new Promise((r) => s.close(r)));
     for (const u of this.udpSockets) u.close();
-    for (const f of this.flows.values()) f.stream.end();
-    this.flows.clear();
+    for (const table of this.flowTables) {
+      for (const byPort of table.values()) for (const f of byPort.values()) f.stream.end();
+      table.clear();
+    }
+    this.flowCount = 0;
     this.active = null;
     for (const s of this.sessions) s.drain(deadlineMs);
     await waitFor(() => this.sessions.size === 0, deadlineMs);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { createTrustStore, importIdentityPem, pemToDer } from '@edgebox/crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -189,5 +189,20 @@ describe('refused streams', () => {
     expect((await tcpRoundTrip(port, random(100))).bytes).toBe(0);
     for (const c of held) c.destroy();
     await until(() => dest.status().openStreams === 0 && source.status().openStreams === 0, 'streams closed');
+  });
+
+  it('a target that refuses the connection: the dest resets the stream (UNREACHABLE) and the source resets its client', async () => {
+    const gone = createServer();
+    gone.listen(0, '127.0.0.1');
+    await once(gone, 'listening');
+    const deadPort = (gone.address() as AddressInfo).port;
+    gone.close();
+    const dest = await tunnels.start(destConfig(pki, dstId, [{ name: 'dead', port: 7001, target: `127.0.0.1:${deadPort}` }], { mode: 'transparent' }));
+    const source = await tunnels.start(sourceConfig(pki, srcId, destAddress(dest), { mode: 'transparent', source: { ...fwd, entry: undefined } }));
+    const r = await tcpRoundTrip(listenPort(source, { port: 7001 }), random(1000));
+    expect(r.bytes).toBe(0);
+    expect(r.error).toBe('ECONNRESET');
+    await until(() => source.status().openStreams === 0, 'stream gone');
+    expect(await source.registry.metrics()).toMatch(/edgebox_tunnel_streams_refused_total\{role="source",reason="UNREACHABLE"[^}]*\} 1\n/);
   });
 });

@@ -279,4 +279,22 @@ describe('resilience', () => {
     await nextEvent(source, 'circuit', (e) => e.to === 'half-open' || e.from === 'half-open', 5000);
     expect(await source.registry.metrics()).toMatch(/reason="connect-failed"/);
   });
+
+  it('a client arriving while the tunnel reconnects waits for the new session and gets through', async () => {
+    const dcfg = destConfig(pki, dstId, services());
+    const dest = await tunnels.start(dcfg);
+    const relay = await new Relay(destAddress(dest)).listen();
+    const source = await tunnels.start(sourceConfig(pki, srcId, `127.0.0.1:${relay.port}`, { source: { ...forwards, waitForSessionMs: 10_000 } }));
+    await sourceEngine(source).whenConnected(5000);
+    const lost = nextEvent(source, 'recovery', (e) => e.reason === 'connection-lost');
+    relay.kill();
+    await lost;
+    const data = random(300_000);
+    const pending = tcpRoundTrip(listenPort(source, { port: 7001 }), data); // no session now: it waits
+    await nextEvent(source, 'recovery', (e) => e.reason === 'connect-failed');
+    await relay.listen();
+    const r = await pending;
+    expect(r.got).toBe(r.sent);
+    expect(source.status().counters.clientsRefused).toBe(0);
+  });
 });

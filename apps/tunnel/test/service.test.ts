@@ -101,6 +101,9 @@ describe('stop, status, udp expiry, config files', () => {
     expect(dest.status().dest!.sessions[0]!.peer).toBe('source-1');
     await until(() => source.status().source!.sessions[0]!.rttMs !== null, 'a heartbeat RTT');
     expect(await source.registry.metrics()).toMatch(/edgebox_tunnel_rtt_seconds\{role="source"[^}]*\} \d/);
+    // The same changes as @edgebox/events v1 events on the service's bus.
+    const kinds = source.bus.history().map((e) => `${e.event.source}:${e.event.kind}`);
+    expect(kinds).toContain('tunnel:session.established');
   });
 
   it('udp flows expire after udp.idleMs at both ends', async () => {
