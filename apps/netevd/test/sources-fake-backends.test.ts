@@ -267,6 +267,23 @@ describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)',
     expect(source.stats()).toMatchObject({ events: 8, malformed: 0, connected: true });
   });
 
+  it('honours the interface filter and startupEvents: false', async () => {
+    const a = eth0();
+    const b = wlan0();
+    const nm = await startFakeNetworkManager(privateBus.address, [a, b]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkManagerSource({ bus, busAddress: privateBus.address, accept: (name) => name !== 'wlan0', startupEvents: false, ...FAST });
+    sources.push(source);
+    await source.start();
+    expect(seen).toEqual([]);
+    nm.setState(b, 100);
+    nm.setState(a, 30);
+    await waitFor('eth0 disconnected', () => seen.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.map((e) => [e.interface, e.states])).toEqual([['eth0', { old: 'activated', new: 'disconnected' }]]);
+  });
+
   it('counts and drops malformed signals and devices, and keeps working', async () => {
     const good = eth0();
     const bad: FakeDevice = { path: `${NM_PATH}/Devices/7`, iface: 42, state: 100, ip4: [], ip6: [] }; // Interface is a uint32
@@ -520,6 +537,24 @@ describe('networkd source (fake systemd-networkd on a private dbus-daemon)', () 
     expect(seen).toHaveLength(0);
     expect(source.stats().malformed).toBe(2);
     expect(source.stats().lastError).toMatch(/event for link 3 refused/);
+  });
+
+  it('honours the interface filter and startupEvents: false (state is still tracked for later changes)', async () => {
+    const a = nd0();
+    const b: FakeLink = { ...nd0(), ifindex: 13, name: 'wan0' };
+    const nd = await startFakeNetworkd(privateBus.address, [a, b]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkdSource({ bus, busAddress: privateBus.address, accept: (name) => name.startsWith('nd'), startupEvents: false, ...FAST });
+    sources.push(source);
+    await source.start();
+    expect(seen).toEqual([]);
+    nd.change(b, { OperationalState: 'degraded' });
+    nd.change(a, { OperationalState: 'degraded' });
+    await waitFor('nd0 degraded', () => seen.length === 1);
+    expect(seen[0]).toMatchObject({ interface: 'nd0', states: { old: 'routable', new: 'degraded' } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.map((e) => e.interface)).toEqual(['nd0']);
   });
 
   it('a flap storm (1,000 changes on one link) publishes every transition in order with far fewer DescribeLink calls', async () => {

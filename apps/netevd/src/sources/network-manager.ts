@@ -81,6 +81,10 @@ export interface NetworkManagerSourceInit {
   logger?: SourceLogger;
   /** The daemon's shared event factory (source `netevd`); default: one of its own. */
   events?: EventFactory;
+  /** Interface filter (the config's include/exclude globs): devices it refuses publish nothing. Default: all. */
+  accept?: (name: string) => boolean;
+  /** Publish the current state at start (startup triggers); default true. */
+  startupEvents?: boolean;
   callTimeoutMs?: number;
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
@@ -125,6 +129,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
   const logger = init.logger ?? silentLogger;
   const events = init.events ?? createEventFactory({ source: 'netevd' });
   const address = systemBusAddress(init.busAddress);
+  const accept = init.accept ?? ((): boolean => true);
   const stats: SourceStats = newSourceStats();
   const devices = new Map<string, DeviceRecord>();
   let backendPresent = false;
@@ -271,8 +276,9 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     record.name = device.name;
     record.state = device.state;
     devices.set(path, record);
-    if (trigger === 'startup') pending.push(path, { record, old: undefined, next: device.state, reason: undefined, trigger, bus, signal });
-    else if (old !== device.state) pending.push(path, { record, old, next: device.state, reason: undefined, trigger, bus, signal });
+    if (trigger === 'startup') {
+      if (init.startupEvents !== false) pending.push(path, { record, old: undefined, next: device.state, reason: undefined, trigger, bus, signal });
+    } else if (old !== device.state) pending.push(path, { record, old, next: device.state, reason: undefined, trigger, bus, signal });
   }
 
   function onStateChanged(msg: Message, bus: MessageBus, signal: AbortSignal): void {
@@ -306,6 +312,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
   async function publish(path: string, batch: PendingChange[]): Promise<void> {
     const { record, bus, signal } = batch.at(-1)!; // the newest connection
     if (record.name === undefined) record.name = (await readDevice(bus, signal, record.path)).name;
+    if (!accept(record.name)) return;
     let addresses: string[] = [];
     try {
       addresses = await addressesOf(bus, signal, path);

@@ -90,6 +90,10 @@ export interface NetworkdSourceInit {
    * strictly increasing per source (events.md §5). Default: a factory of its own.
    */
   events?: EventFactory;
+  /** Interface filter (the config's include/exclude globs): links it refuses publish nothing. Default: all. */
+  accept?: (name: string) => boolean;
+  /** Publish the current state at start (startup triggers); default true. */
+  startupEvents?: boolean;
   callTimeoutMs?: number;
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
@@ -134,6 +138,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
   const logger = init.logger ?? silentLogger;
   const events = init.events ?? createEventFactory({ source: 'netevd' });
   const address = systemBusAddress(init.busAddress);
+  const accept = init.accept ?? ((): boolean => true);
   const stats: SourceStats = newSourceStats();
   const links = new Map<number, LinkRecord>();
   let backendPresent = false;
@@ -269,7 +274,8 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     if (name !== undefined) record.name = name;
     const transitions = fold(record, props, trigger === 'startup');
     links.set(ifindex, record);
-    if (transitions.length > 0) pending.push(ifindex, { record, transitions, trigger, props: { ...record.props }, bus, signal });
+    const quiet = trigger === 'startup' && init.startupEvents === false;
+    if (transitions.length > 0 && !quiet) pending.push(ifindex, { record, transitions, trigger, props: { ...record.props }, bus, signal });
   }
 
   /**
@@ -357,6 +363,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
       fail(malformed(`link ${record.ifindex} has no name (not in ListLinks, no DescribeLink)`), { ifindex: record.ifindex });
       return;
     }
+    if (!accept(name)) return;
     const addresses = link === undefined ? [] : addressesOf(link, (why) => fail(malformed(`DescribeLink(${record.ifindex}): ${why}`), { ifindex: record.ifindex }));
     const linkJson = link === undefined ? undefined : boundedLinkJson(link);
     for (const { transitions, trigger, props } of batch) {
