@@ -77,7 +77,7 @@ export interface NetworkdLab {
   /** PID of the running networkd (changes after restartNetworkd). */
   readonly networkdPid: number;
   /** Start a process in networkd's mount and network namespaces (nsenter execs: the PID is the program's). Killed by destroy(). */
-  spawnInside(cmd: string, args?: readonly string[], env?: Record<string, string>): ChildProcess;
+  spawnInside(cmd: string, args?: readonly string[], options?: { env?: Record<string, string>; cwd?: string }): ChildProcess;
   /** Run a command in networkd's namespaces to completion (throws on non-zero exit unless check is false). */
   execInside(cmd: string, args?: readonly string[], options?: { check?: boolean; timeoutMs?: number }): Promise<ExecResult>;
   /** networkd's OperationalState of a link in `nd`, read over the private bus. */
@@ -244,7 +244,8 @@ export async function createNetworkdLab(options: NetworkdLabOptions = {}): Promi
     return parsed.data;
   }
 
-  const nsenterArgs = (cmd: string, args: readonly string[]): string[] => ['-t', String(busPid), '-m', '-n', cmd, ...args];
+  // nsenter -m starts in / unless told otherwise (--wd): relative module resolution needs the cwd.
+  const nsenterArgs = (cmd: string, args: readonly string[], cwd = process.cwd()): string[] => ['-t', String(busPid), '-m', '-n', `--wd=${cwd}`, cmd, ...args];
 
   return {
     lab: built,
@@ -257,8 +258,8 @@ export async function createNetworkdLab(options: NetworkdLabOptions = {}): Promi
     get networkdPid() {
       return networkdPid;
     },
-    spawnInside(cmd, args = [], env = {}) {
-      const child = spawn('nsenter', nsenterArgs(cmd, args), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawnInside(cmd, args = [], opts = {}) {
+      const child = spawn('nsenter', nsenterArgs(cmd, args, opts.cwd), { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
       inside.add(child);
       child.once('exit', () => inside.delete(child));
       child.once('error', () => inside.delete(child));
