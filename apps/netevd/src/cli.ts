@@ -272,8 +272,8 @@ async function showStatus(io: NetevdIo, values: Values): Promise<void> {
     io.out(JSON.stringify(body, null, 2));
     return;
   }
-  const s = body as { running: boolean; sources: { backend: string; state: string; error: string | null }[]; interfaces: IfaceRow[]; scripts: { runs: number; failures: number; timeouts: number; transitions: number }; deadLetters: number; routing: { dryRun: boolean; stats: { rules: number; routes: number; errors: number } } | null; reload: { at: string; applied: boolean; error: { code: string; message: string } | null } | null };
-  io.out(`netevd ${s.running ? 'running' : 'not running'}; sources: ${s.sources.map((x) => `${x.backend} ${x.state}${x.error === null ? '' : ` (${x.error})`}`).join(', ')}`);
+  const s = body as { running: boolean; sources: { backend: string; state: string; error: string | null; healthy?: boolean; detail?: string | null }[]; interfaces: IfaceRow[]; scripts: { runs: number; failures: number; timeouts: number; transitions: number }; deadLetters: number; routing: { dryRun: boolean; stats: { rules: number; routes: number; errors: number } } | null; reload: { at: string; applied: boolean; error: { code: string; message: string } | null } | null };
+  io.out(`netevd ${s.running ? 'running' : 'not running'}; sources: ${s.sources.map((x) => `${x.backend} ${x.state}${x.error !== null ? ` (${x.error})` : x.healthy === false ? ` (unhealthy: ${x.detail ?? ''})` : ''}`).join(', ')}`);
   io.out(`scripts: ${s.scripts.transitions} transitions, ${s.scripts.runs} runs, ${s.scripts.failures} failed, ${s.scripts.timeouts} timed out; dead letters ${s.deadLetters}`);
   if (s.routing !== null) io.out(`routing${s.routing.dryRun ? ' (dry run)' : ''}: ${s.routing.stats.rules} rules, ${s.routing.stats.routes} routes, ${s.routing.stats.errors} errors`);
   if (s.reload !== null) io.out(`last reload ${s.reload.at}: ${s.reload.applied ? 'applied' : `REFUSED ${s.reload.error?.code ?? ''}: ${s.reload.error?.message ?? ''}`}`);

@@ -62,6 +62,8 @@ export interface EventSourceHandle {
   start(): Promise<void>;
   stop(): Promise<void>;
   stats?(): unknown;
+  /** Connected / monitoring now (a DBus source between reconnects is not ok). */
+  health?(): { ok: boolean; detail: string };
 }
 
 /** Makes one backend's source. */
@@ -78,7 +80,7 @@ export interface NetevdEvents {
 }
 
 /** One source in status(). */
-export type SourceStatus = { backend: string; state: 'starting' | 'running' | 'failed' | 'stopped'; error: string | null; stats: JsonValue };
+export type SourceStatus = { backend: string; state: 'starting' | 'running' | 'failed' | 'stopped'; error: string | null; healthy: boolean; detail: string | null; stats: JsonValue };
 
 /** status(). */
 export type NetevdStatus = {
@@ -205,9 +207,19 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
     rules: () => routing?.last()?.rules.length ?? 0,
     routes: () => routing?.last()?.routes.length ?? 0,
     deadLetters: () => dispatcher?.deadLetters().length ?? 0,
-    sources: () => [...sources.values()].map((s) => ({ backend: s.status.backend, up: s.status.state === 'running' })),
+    sources: () => [...sources.values()].map((s) => ({ backend: s.status.backend, up: sourceHealth(s).ok })),
     interfaces: () => table.size,
   });
+
+  function sourceHealth(s: { handle: EventSourceHandle | null; status: SourceStatus }): { ok: boolean; detail: string | null } {
+    if (s.status.state !== 'running') return { ok: false, detail: s.status.error ?? s.status.state };
+    try {
+      const h = s.handle?.health?.();
+      return h === undefined ? { ok: true, detail: null } : { ok: h.ok, detail: h.detail };
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+  }
 
   function routedNames(c: NetevdConfig): Set<string> {
     return new Set(c.routing.interfaces.map((i) => i.name));
@@ -263,7 +275,7 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
   async function startSources(config: NetevdConfig): Promise<void> {
     const accept = acceptOf(config);
     for (const backend of config.backends) {
-      const entry = { handle: null as EventSourceHandle | null, status: { backend, state: 'starting', error: null, stats: null } as SourceStatus };
+      const entry = { handle: null as EventSourceHandle | null, status: { backend, state: 'starting', error: null, healthy: false, detail: null, stats: null } as SourceStatus };
       sources.set(backend, entry);
       try {
         const make = await loadSourceFactory(backend, init.sources);
@@ -420,7 +432,10 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
       return {
         running: life.state === 'running' || life.state === 'reloading',
         backends: c?.backends ?? [],
-        sources: [...sources.values()].map((s) => ({ ...s.status, stats: (toJsonSafe(s.handle?.stats?.() ?? null) ?? null) as JsonValue })),
+        sources: [...sources.values()].map((s) => {
+          const h = sourceHealth(s);
+          return { ...s.status, healthy: h.ok, detail: h.detail, stats: (toJsonSafe(s.handle?.stats?.() ?? null) ?? null) as JsonValue };
+        }),
         interfaces: table.list(),
         scripts: { ...(dispatcher?.stats() ?? { received: 0, filtered: 0, debounced: 0, unchanged: 0, coalesced: 0, transitions: 0, runs: 0, failures: 0, timeouts: 0, retries: 0, unsafe: 0, deadLetters: 0, running: 0 }), dir: c?.scripts.dir ?? '' },
         deadLetters: dispatcher?.deadLetters().length ?? 0,
@@ -433,7 +448,9 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
     health(): HealthReport {
       const checks: HealthCheck[] = [];
       for (const s of sources.values()) {
-        checks.push(healthCheck(`source:${s.status.backend}`, s.status.state === 'running' ? 'ok' : s.status.state === 'failed' ? 'failing' : 'degraded', s.status.error ?? undefined));
+        const h = sourceHealth(s);
+        // A source that failed to start is failing; one between reconnects is degraded.
+        checks.push(healthCheck(`source:${s.status.backend}`, h.ok ? 'ok' : s.status.state === 'failed' ? 'failing' : 'degraded', h.detail ?? undefined));
       }
       const last = routing?.last();
       if (last !== null && last !== undefined) checks.push(healthCheck('routing', last.errors.length === 0 ? 'ok' : 'degraded', last.errors[0]));

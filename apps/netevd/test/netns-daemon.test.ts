@@ -189,6 +189,21 @@ describe.runIf(root.ok)('netevd with the netlink source in a lab namespace', () 
     await waitFor(() => svc.interfaces().find((i) => i.name === 'up2')?.state === 'routable', 'up2 routable again');
   });
 
+  it('a killed ip monitor is restarted, and a change made while it was down is seen', async () => {
+    const source = svc.status().sources[0]!;
+    expect(source).toMatchObject({ backend: 'netlink', state: 'running', healthy: true });
+    const pid = (source.stats as { monitorPid: number }).monitorPid;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => svc.status().sources[0]!.healthy === false, 'the source reports the dead monitor');
+    await ip('d', 'addr', 'add', '10.231.2.9/24', 'dev', 'up2');
+    await waitFor(() => svc.interfaces().find((i) => i.name === 'up2')?.addresses.includes('10.231.2.9/24'), 'the address seen after the restart');
+    const after = svc.status().sources[0]!;
+    expect(after.healthy).toBe(true);
+    expect((after.stats as { monitorRestarts: number; monitorPid: number }).monitorRestarts).toBe(1);
+    expect((after.stats as { monitorPid: number }).monitorPid).not.toBe(pid);
+    await ip('d', 'addr', 'del', '10.231.2.9/24', 'dev', 'up2');
+  });
+
   it('stop leaves the rules; a restart reconciles them and reuses the persisted tables', async () => {
     const tables = svc.status().routing!.tables;
     await svc.stop();

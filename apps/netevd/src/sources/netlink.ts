@@ -93,6 +93,8 @@ export interface NetlinkSource {
   /** Read now (even without a trigger); resolves after the diff is published. */
   refresh(): Promise<void>;
   stats(): NetlinkSourceStats;
+  /** Ok while the monitor runs and the last read succeeded. */
+  health(): { ok: boolean; detail: string };
 }
 
 /**
@@ -315,5 +317,10 @@ export function createNetlinkSource(init: NetlinkSourceInit): NetlinkSource {
       await readOnce(false);
     },
     stats: () => ({ ...stats }),
+    health() {
+      if (!running) return { ok: false, detail: 'netlink: stopped' };
+      if (monitor === undefined) return { ok: false, detail: `netlink: ip monitor restarting (${stats.lastError ?? 'exited'})` };
+      return { ok: true, detail: `netlink: ${snapshot.size} interfaces, ${stats.reads} reads` };
+    },
   };
 }
