@@ -8,115 +8,25 @@
  *
  * The real systemd-networkd runs in sources-networkd-real.test.ts (root, network namespace).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Message, MessageType, Variant, sessionBus, type MessageBus } from 'dbus-next';
+import { Variant } from 'dbus-next';
 import { createEventBus, createEventFactory, type EventBus, type EventV1 } from '@edgebox/events';
 import { createNetworkManagerSource } from '../src/sources/network-manager.js';
 import { createNetworkdSource } from '../src/sources/networkd.js';
 import { encodePathLabel, type NetworkSource } from '../src/sources/dbus.js';
-
-// -- a private dbus-daemon --------------------------------------------------------------------
-
-const BUS_CONFIG = (socket: string): string => `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=${socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-`;
-
-interface PrivateBus {
-  address: string;
-  daemon: ChildProcess;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'netevd-dbus-'));
-const socket = join(dir, 'bus.sock');
-writeFileSync(join(dir, 'bus.conf'), BUS_CONFIG(socket));
-const daemons = new Set<ChildProcess>();
-
-/** Start dbus-daemon on our socket; resolves with its address once it prints it. */
-async function startPrivateBus(): Promise<PrivateBus> {
-  rmSync(socket, { force: true });
-  const daemon = spawn('dbus-daemon', ['--config-file', join(dir, 'bus.conf'), '--nofork', '--nopidfile', '--print-address=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  daemons.add(daemon);
-  daemon.once('exit', () => daemons.delete(daemon));
-  let stderr = '';
-  daemon.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dbus-daemon printed no address in 10 s: ${stderr}`)), 10_000);
-    createInterface({ input: daemon.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line.trim());
-    });
-    daemon.once('exit', (code) => reject(new Error(`dbus-daemon exited ${code}: ${stderr}`)));
-  });
-  return { address, daemon };
-}
-
-async function stopPrivateBus(bus: PrivateBus): Promise<void> {
-  if (bus.daemon.exitCode !== null || bus.daemon.signalCode !== null) return;
-  const exited = new Promise((resolve) => bus.daemon.once('exit', resolve));
-  bus.daemon.kill('SIGTERM');
-  await exited;
-}
-
-// -- a fake DBus service --------------------------------------------------------------------
-
-type Reply = { signature: string; body: unknown[] } | { error: string } | { hang: true };
-type Handler = (msg: Message) => Reply | undefined;
-
-/** A fake service: one connection owning `name`, answering calls from a table. */
-interface FakeService {
-  conn: MessageBus;
-  /** Keyed `${path} ${interface}.${member}`; a missing entry answers UnknownMethod. */
-  handlers: Map<string, Handler>;
-  signal(path: string, iface: string, member: string, signature: string, body: unknown[]): void;
-  close(): void;
-}
-
-async function startFakeService(address: string, name: string): Promise<FakeService> {
-  const conn = sessionBus({ busAddress: address });
-  conn.on('error', () => undefined); // the daemon going away in a reconnect test
-  await new Promise<void>((resolve) => conn.once('connect', () => resolve()));
-  const handlers = new Map<string, Handler>();
-  conn.addMethodHandler((msg: Message) => {
-    if (msg.type !== MessageType.METHOD_CALL) return false;
-    let key = `${msg.path} ${msg.interface}.${msg.member}`;
-    // Properties calls are keyed by the interface they ask about.
-    if (msg.interface === 'org.freedesktop.DBus.Properties') key = `${msg.path} ${String(msg.body[0])}.${msg.member}${msg.member === 'Get' ? `:${String(msg.body[1])}` : ''}`;
-    const reply = handlers.get(key)?.(msg);
-    // dbus-next's types.d.ts declares newError(msg: string, ...); the code takes the Message.
-    const call = msg as unknown as string;
-    if (reply === undefined) conn.send(Message.newError(call, 'org.freedesktop.DBus.Error.UnknownMethod', `fake has no ${key}`));
-    else if ('error' in reply) conn.send(Message.newError(call, reply.error, 'fake error'));
-    else if ('hang' in reply) return true; // never answers
-    else conn.send(Message.newMethodReturn(msg, reply.signature, reply.body));
-    return true;
-  });
-  await conn.requestName(name, 0);
-  return {
-    conn,
-    handlers,
-    signal(path, iface, member, signature, body) {
-      conn.send(Message.newSignal(path, iface, member, signature, body));
-    },
-    close() {
-      conn.disconnect();
-    },
-  };
-}
+import {
+  DEVICE_IFACE,
+  NM,
+  NM_PATH,
+  createPrivateBusHome,
+  startFakeNetworkManager as startFakeNm,
+  startFakeService as startFake,
+  stopPrivateBus,
+  type FakeDevice,
+  type FakeService,
+  type PrivateBus,
+} from './sources-fakes.js';
 
 // -- helpers --------------------------------------------------------------------------------
 
@@ -138,7 +48,23 @@ function collect(bus: EventBus): EventV1[] {
 
 const sources: NetworkSource[] = [];
 const fakes: FakeService[] = [];
+const home = createPrivateBusHome();
+const dir = home.dir;
+const startPrivateBus = (): Promise<PrivateBus> => home.start();
 let privateBus: PrivateBus;
+
+/** Fakes are closed after each test. */
+async function startFakeService(address: string, name: string): Promise<FakeService> {
+  const fake = await startFake(address, name);
+  fakes.push(fake);
+  return fake;
+}
+
+async function startFakeNetworkManager(address: string, devices: FakeDevice[]): ReturnType<typeof startFakeNm> {
+  const fake = await startFakeNm(address, devices);
+  fakes.push(fake);
+  return fake;
+}
 
 beforeAll(async () => {
   privateBus = await startPrivateBus();
@@ -150,60 +76,11 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const d of daemons) {
-    const exited = new Promise((resolve) => d.once('exit', resolve));
-    d.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await home.stopAll();
 });
 
 const FAST = { reconnectInitialMs: 50, reconnectMaxMs: 200, callTimeoutMs: 2_000, watchdogMs: 200 };
 
-// -- the fake NetworkManager ------------------------------------------------------------------
-
-const NM = 'org.freedesktop.NetworkManager';
-const NM_PATH = '/org/freedesktop/NetworkManager';
-const DEVICE_IFACE = 'org.freedesktop.NetworkManager.Device';
-
-interface FakeDevice {
-  path: string;
-  iface: unknown; // a string normally; the malformed tests put other things here
-  state: number;
-  ip4: string[]; // `10.0.0.2/24`
-  ip6: string[];
-}
-
-/** A fake NetworkManager: GetDevices, the Device properties, IP4Config/IP6Config AddressData, StateChanged. */
-async function startFakeNetworkManager(address: string, devices: FakeDevice[]) {
-  const fake = await startFakeService(address, NM);
-  fakes.push(fake);
-  const configData = (list: string[]) => list.map((a) => ({ address: new Variant('s', a.split('/')[0]), prefix: new Variant('u', Number(a.split('/')[1])) }));
-  const install = (d: FakeDevice): void => {
-    const ip4Path = `${d.path}/ip4`;
-    const ip6Path = `${d.path}/ip6`;
-    const ifaceVariant = (): Variant => (typeof d.iface === 'string' ? new Variant('s', d.iface) : new Variant('u', d.iface));
-    fake.handlers.set(`${d.path} ${DEVICE_IFACE}.GetAll`, () => ({
-      signature: 'a{sv}',
-      body: [{ Interface: ifaceVariant(), State: new Variant('u', d.state), Ip4Config: new Variant('o', d.ip4.length > 0 ? ip4Path : '/'), Ip6Config: new Variant('o', d.ip6.length > 0 ? ip6Path : '/') }],
-    }));
-    fake.handlers.set(`${d.path} ${DEVICE_IFACE}.Get:Ip4Config`, () => ({ signature: 'v', body: [new Variant('o', d.ip4.length > 0 ? ip4Path : '/')] }));
-    fake.handlers.set(`${d.path} ${DEVICE_IFACE}.Get:Ip6Config`, () => ({ signature: 'v', body: [new Variant('o', d.ip6.length > 0 ? ip6Path : '/')] }));
-    fake.handlers.set(`${ip4Path} org.freedesktop.NetworkManager.IP4Config.Get:AddressData`, () => ({ signature: 'v', body: [new Variant('aa{sv}', configData(d.ip4))] }));
-    fake.handlers.set(`${ip6Path} org.freedesktop.NetworkManager.IP6Config.Get:AddressData`, () => ({ signature: 'v', body: [new Variant('aa{sv}', configData(d.ip6))] }));
-  };
-  for (const d of devices) install(d);
-  fake.handlers.set(`${NM_PATH} ${NM}.GetDevices`, () => ({ signature: 'ao', body: [devices.map((d) => d.path)] }));
-  return {
-    ...fake,
-    /** Move a device to `next` and emit StateChanged(new, old, reason) as NetworkManager does. */
-    setState(d: FakeDevice, next: number, reason = 0): void {
-      const old = d.state;
-      d.state = next;
-      fake.signal(d.path, DEVICE_IFACE, 'StateChanged', 'uuu', [next, old, reason]);
-    },
-  };
-}
 
 describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)', () => {
   const eth0 = (): FakeDevice => ({ path: `${NM_PATH}/Devices/1`, iface: 'eth0', state: 100, ip4: ['10.0.0.2/24'], ip6: ['fd00::2/64'] });
