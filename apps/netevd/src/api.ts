@@ -17,6 +17,9 @@
  *                                      filters: app, kind, subject, interface, severity, where
  *   POST /api/v1/reload                re-read the config source and reload; 200 applied,
  *                                      409 refused (the error envelope says why)
+ *   POST /api/v1/events                simulate / replay: a JSON event {kind?, interface, states,
+ *                                      addresses?, data?} or JSON lines of them, published with
+ *                                      data.simulated (scripts run; table and routing untouched)
  *   GET  /api/v1/dead-letter           scripts that failed every attempt; DELETE clears it
  *
  * Errors use the envelope `{error:{code,message,details?}}`.
@@ -26,12 +29,13 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compileFilter, filterFromQuery, lastEventIdFrom, serveSse } from '@edgebox/events';
+import type { JsonObject } from '@edgebox/events';
 import type { Logger } from '@edgebox/runtime';
 import { toErrorBody } from '@edgebox/runtime';
 import type { NetevdConfig } from './config.js';
-import { NetevdError } from './errors.js';
+import { NetevdError, invalidArgument } from './errors.js';
 import { listAllScripts } from './scripts.js';
-import type { NetevdService } from './service.js';
+import type { NetevdService, SimulateInit } from './service.js';
 
 /** A listening API. */
 export interface ApiServer {
@@ -54,6 +58,8 @@ const STATUS_OF: Record<string, number> = {
   NETEVD_UNAUTHORIZED: 401,
   NETEVD_INVALID_ARGUMENT: 400,
   EVENTS_FILTER_SYNTAX: 400,
+  EVENTS_INVALID_EVENT: 400,
+  EVENTS_TOO_LARGE: 400,
   EVENTS_SUBSCRIBER_LIMIT: 503,
   EVENTS_BUS_CLOSED: 503,
 };
@@ -70,6 +76,52 @@ function sendError(res: ServerResponse, err: unknown): void {
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new NetevdError('NETEVD_INVALID_ARGUMENT', `request body over ${max} bytes`, { details: { max } }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** A JSON event or JSON lines of them → simulate inits (fields checked by createEvent). */
+function parseSimulateBody(text: string): SimulateInit[] {
+  const trimmed = text.trim();
+  const docs: unknown[] = [];
+  try {
+    if (trimmed.startsWith('[')) docs.push(...(JSON.parse(trimmed) as unknown[]));
+    else for (const line of trimmed.split('\n')) if (line.trim() !== '') docs.push(JSON.parse(line));
+  } catch (err) {
+    throw new NetevdError('NETEVD_INVALID_ARGUMENT', `body is not JSON or JSON lines: ${(err as Error).message}`);
+  }
+  if (docs.length === 0 || docs.length > 10_000) throw invalidArgument('events', docs.length, '1..10000 events');
+  return docs.map((d, n) => {
+    if (typeof d !== 'object' || d === null) throw invalidArgument(`events[${n}]`, d, 'an object');
+    const o = d as Record<string, unknown>;
+    const states = o['states'] as { old?: string; new: string } | undefined;
+    if (typeof states !== 'object' || states === null || typeof states.new !== 'string') throw invalidArgument(`events[${n}].states`, JSON.stringify(states), 'an object {old?, new}');
+    return {
+      ...(typeof o['kind'] === 'string' ? { kind: o['kind'] } : {}),
+      ...(typeof o['interface'] === 'string' ? { interface: o['interface'] } : {}),
+      states: states.old === undefined ? { new: states.new } : { old: states.old, new: states.new },
+      ...(Array.isArray(o['addresses']) ? { addresses: o['addresses'] as string[] } : {}),
+      ...(typeof o['data'] === 'object' && o['data'] !== null ? { data: o['data'] as JsonObject } : {}),
+    };
+  });
+}
 
 /**
  * Start the API on the config's host and port.
@@ -128,6 +180,12 @@ export async function startApi(init: ApiInit): Promise<ApiServer> {
     if (path === '/api/v1/reload' && method === 'POST') {
       const result = await service.reloadFromSource();
       return send(res, result.applied ? 200 : 409, result.applied ? { applied: true } : { applied: false, error: result.error });
+    }
+    if (path === '/api/v1/events' && method === 'POST') {
+      const text = await readBody(req, MAX_BODY_BYTES);
+      const inits = parseSimulateBody(text);
+      const made = service.simulate(inits);
+      return send(res, 200, { published: made.map((e) => e.id) });
     }
     if (path === '/api/v1/events' && get) {
       const stream = url.searchParams.get('stream') === '1' || (req.headers.accept ?? '').includes('text/event-stream');

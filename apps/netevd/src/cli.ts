@@ -9,11 +9,16 @@
  *                                     run one script as an event would (safety checks, env, timeout)
  *   status | list interfaces|routes|rules|scripts | show interface X | events [--follow]
  *   | reload | dead-letter             ask a running daemon's API; tables, or --json
+ *   simulate --link X --state S [--old S] [--addresses "A B"] [--backend B] [--kind K]
+ *   replay FILE                        publish made-up events (JSON lines, e.g. `events --json`
+ *                                      output) on a running daemon: its scripts run for them,
+ *                                      its interface table and routing do not change
  *
  * The API is found with --url, else the config's api host/port (--config, default
  * /etc/netevd/netevd.yaml when readable), else 127.0.0.1:9480; the token with --token, else
  * NETEVD_TOKEN, else the config's api.token. Exit status: 0 ok, 1 failure, 2 usage.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createEventFactory, createSseDecoder } from '@edgebox/events';
 import { createLogger, formatConfigError, handleSignals, loadConfig, runService } from '@edgebox/runtime';
@@ -40,6 +45,9 @@ export const NETEVD_USAGE = `usage: edgebox-netevd <command> [options]
   events [--follow] [--kind K] [--interface I] [--where COND]
   reload                          re-read the config file (like SIGHUP)
   dead-letter [--clear]           scripts that failed every attempt
+  simulate --link X --state S [--old S] [--addresses "A B"] [--backend B] [--kind K]
+                                  run the daemon's scripts for a made-up event
+  replay FILE                     the same for each event of a JSON-lines file (events --json)
 
 Options: --json, --url URL (API), --token T (or NETEVD_TOKEN), --config FILE.`;
 
@@ -74,6 +82,7 @@ const OPTIONS = {
   addresses: { type: 'string' },
   backend: { type: 'string' },
   clear: { type: 'boolean' },
+  old: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -150,6 +159,27 @@ export async function runNetevdCli(io: NetevdIo): Promise<NetevdHost | undefined
           const rows = (body as { time: string; script: string; state: string; interface: string | null; attempts: number; exitCode: number | null; timedOut: boolean; error: string | null }[]).map((d) => [d.time, d.state, d.interface ?? '-', d.script, String(d.attempts), d.timedOut ? 'timeout' : d.exitCode === null ? (d.error ?? 'signal') : `exit ${d.exitCode}`]);
           for (const l of formatTable(['time', 'state', 'interface', 'script', 'attempts', 'result'], rows)) io.out(l);
         }
+        return done(io);
+      }
+      case 'simulate': {
+        if (values.link === undefined || values.state === undefined) return usage(io, 'simulate needs --link X --state S');
+        const event = {
+          kind: values.kind ?? 'link.state',
+          interface: values.link,
+          states: values.old === undefined ? { new: values.state } : { old: values.old, new: values.state },
+          addresses: (values.addresses ?? '').split(/\s+/).filter((a) => a !== ''),
+          data: { backend: values.backend ?? 'netlink' },
+        };
+        const { body } = await api(io, values, '/api/v1/events', { method: 'POST', body: JSON.stringify(event) });
+        io.out(values.json === true ? JSON.stringify(body) : `published event ${(body as { published: number[] }).published.join(', ')}`);
+        return done(io);
+      }
+      case 'replay': {
+        if (sub === undefined) return usage(io, 'replay needs a FILE of JSON lines');
+        const text = await readFile(sub, 'utf8');
+        const { body } = await api(io, values, '/api/v1/events', { method: 'POST', body: text });
+        const ids = (body as { published: number[] }).published;
+        io.out(values.json === true ? JSON.stringify(body) : `replayed ${ids.length} event(s) from ${sub}`);
         return done(io);
       }
       default:
@@ -232,6 +262,7 @@ async function api(io: NetevdIo, values: Values, path: string, init: RequestInit
   const token = values.token ?? io.env['NETEVD_TOKEN'] ?? config?.api.token;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
     res = await (io.fetch ?? fetch)(`${base}${path}`, { ...init, headers, signal: AbortSignal.timeout(10_000) });

@@ -3,7 +3,7 @@
 // the daemon running and `status` shows the refusal, `events --follow` prints events as they
 // come, `validate` and `test SCRIPT` work on files.
 import { EventEmitter } from 'node:events';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNetevdCli } from '../src/cli.js';
@@ -155,5 +155,45 @@ describe('edgebox-netevd', () => {
     await runNetevdCli(none);
     expect(none.code).toBe(2);
     expect(none.lines[0]).toMatch(/^usage: edgebox-netevd/);
+  });
+});
+
+describe('edgebox-netevd simulate and replay', () => {
+  it('run the scripts for made-up events without touching the interface table', async () => {
+    const dir = await tempDir();
+    const log = join(dir, 'runs.log');
+    await writeScript(dir, 'routable', '10-rec', `#!/bin/sh\necho "$LINK $STATE $ADDRESSES" >> '${log}'\n`);
+    await writeScript(dir, 'no-carrier', '10-rec', `#!/bin/sh\necho "$LINK $STATE" >> '${log}'\n`);
+    const configFile = join(dir, 'netevd.yaml');
+    await writeFile(configFile, `scripts:\n  dir: ${dir}\n  ownerUid: ${uid}\ndataDir: ${join(dir, 'data')}\napi:\n  port: 0\n  token: sixteen-chars-token\nops:\n  port: 0\n`);
+    const r = io(['run', '--config', configFile], { signalTarget: new EventEmitter() as unknown as NetevdIo['signalTarget'], serviceInit: { sources: { netlink: fakeSourceFactory().factory } } });
+    const host = (await runNetevdCli(r))!;
+    const auth = (): string[] => ['--url', host.service.apiUrl!, '--token', 'sixteen-chars-token'];
+    try {
+      const sim = io(['simulate', '--link', 'sim0', '--state', 'routable', '--addresses', '192.0.2.5/24', ...auth()]);
+      await runNetevdCli(sim);
+      expect(sim.errors).toEqual([]);
+      expect(sim.code).toBe(0);
+      expect(sim.lines[0]).toMatch(/^published event \d+$/);
+      const replayFile = join(dir, 'replay.jsonl');
+      await writeFile(replayFile, [JSON.stringify({ kind: 'link.state', interface: 'sim1', states: { new: 'no-carrier' } }), JSON.stringify({ kind: 'link.state', interface: 'sim1', states: { old: 'no-carrier', new: 'routable' }, addresses: ['198.51.100.9/24'] })].join('\n'));
+      const rep = io(['replay', replayFile, ...auth()]);
+      await runNetevdCli(rep);
+      expect(rep.lines[0]).toBe(`replayed 2 event(s) from ${replayFile}`);
+      await waitFor(async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').length >= 4, 'three script runs');
+      await host.service.idle();
+      expect((await readFile(log, 'utf8')).split('\n').filter((l) => l !== '')).toEqual(['sim0 routable 192.0.2.5/24', 'sim1 no-carrier', 'sim1 routable 198.51.100.9/24']);
+      expect(host.service.interfaces()).toEqual([]);
+      const bad = io(['simulate', '--link', 'x', '--state', 'routable', '--kind', 'Link State', ...auth()]);
+      await runNetevdCli(bad);
+      expect(bad.code).toBe(1);
+      expect(bad.errors[0]).toMatch(/400: EVENTS_INVALID_EVENT/);
+      const noToken = io(['simulate', '--link', 'x', '--state', 'routable', '--url', host.service.apiUrl!]);
+      await runNetevdCli(noToken);
+      expect(noToken.errors[0]).toMatch(/401: NETEVD_UNAUTHORIZED/);
+    } finally {
+      await host.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
