@@ -33,6 +33,9 @@ export interface BatchIoNative {
   readBatch(fd: number, slots: Uint8Array, slotSize: number, count: number, lengths: Uint32Array): number;
   pathMtu(fd: number, family: 4 | 6): number;
   close(fd: number): void;
+  /** Readiness on the event loop (uv_poll_t): callback(status, events) while fd is readable. */
+  watch(fd: number, callback: (status: number, events: number) => void): object;
+  unwatch(handle: object): void;
 }
 
 /** udpOpen flags. @internal */

@@ -1,12 +1,10 @@
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- ambient types for `epoll` (it ships none)
-/// <reference path="./epoll-module.d.ts" />
 /**
  * A UDP socket that moves datagrams in batches through the batch_io addon: sendmmsg(2) for a
  * batch of sends, recvmmsg(2) for a batch of receives, one JS->C call each, no libuv request and
  * no allocation per datagram. The fast path beside {@link createUdpLink} (node:dgram), for the
  * bonding data plane.
  *
- *   readiness  epoll (level-triggered) on the socket fd, as tun-device.ts does
+ *   readiness  readable.ts (uv_poll on the event loop, level-triggered), as tun-device.ts
  *   receive    recvBatch into one preallocated buffer of `batchSize` slots of `slotBytes`; the
  *              handler gets (slots, lengths, count, sources) once per batch; up to
  *              BATCH_UDP_MAX_ROUNDS batches per wakeup before yielding to the event loop
@@ -23,13 +21,11 @@
  * 'EMSGSIZE') instead of being fragmented, which path-MTU probing needs.
  */
 import { isIP } from 'node:net';
-import type { Epoll as EpollClass } from 'epoll';
-import { createRequire } from 'node:module';
+import { watchReadable, type ReadableWatch } from './readable.js';
 import { ADDR_SLOT_BYTES, BATCH_IO_MAX, UDP_FLAG_DONT_FRAGMENT, UDP_FLAG_V6ONLY, loadBatchIo, type BatchData, type BatchIoNative, type NativeSystemError } from './batch-native.js';
 import { LinksError, LinksInvalidArgumentError } from './errors.js';
 import type { UdpEndpoint } from './udp-link.js';
 
-const require = createRequire(import.meta.url);
 
 /** Receive slots per batch by default. */
 export const BATCH_UDP_DEFAULT_BATCH = 64;
@@ -182,7 +178,7 @@ class NativeBatchUdpSocket implements BatchUdpSocket {
   private readonly lengths: Uint32Array;
   private readonly sources: Uint8Array;
   private handler: BatchUdpHandler | undefined = undefined;
-  private poller: EpollClass | undefined = undefined;
+  private poller: ReadableWatch | undefined = undefined;
 
   constructor(native: BatchIoNative, init: BatchUdpSocketInit, family: 4 | 6, fd: number, port: number, batchSize: number, slotBytes: number) {
     this.native = native;
@@ -204,15 +200,13 @@ class NativeBatchUdpSocket implements BatchUdpSocket {
     if (this.closed) throw new LinksError('LINKS_STATE', `batch udp socket ${this.localAddress}:${this.localPort} is closed`);
     this.handler = handler;
     if (this.poller !== undefined) return;
-    const { Epoll } = require('epoll') as { Epoll: typeof EpollClass };
-    this.poller = new Epoll(this.onReadable);
-    this.poller.add(this.fd, Epoll.EPOLLIN);
+    this.poller = watchReadable(this.fd, this.onReadable, 'loop');
   }
 
   // Level-triggered: whatever is left after BATCH_UDP_MAX_ROUNDS wakes us again next turn.
-  private onReadable(error: Error | null): void {
+  private onReadable(): void {
     const handler = this.handler;
-    if (this.closed || handler === undefined || error !== null) return;
+    if (this.closed || handler === undefined) return;
     const stats = this.stats;
     stats.wakeups++;
     for (let round = 0; round < BATCH_UDP_MAX_ROUNDS; round++) {
@@ -296,7 +290,7 @@ class NativeBatchUdpSocket implements BatchUdpSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Deregister from epoll before the fd number can be reused.
+    // Stop watching before the fd number can be reused.
     this.poller?.close();
     this.poller = undefined;
     this.native.close(this.fd);

@@ -1,10 +1,8 @@
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- ambient types for `epoll` (it ships none) must reach consumers that type-check links from source
-/// <reference path="./epoll-module.d.ts" />
 /**
  * A Linux TUN device for the data plane. tuntap-bridge creates the device (TUNSETIFF with
  * IFF_TUN | IFF_NO_PI, fd O_NONBLOCK); everything after that goes straight to the fd:
  *
- *   readiness  epoll (level-triggered) on the fd: no polling loop, no CPU when idle
+ *   readiness  readable.ts (level-triggered, on the event loop): no polling loop, no CPU idle
  *   read       fs.readSync(fd, slot) into preallocated max-size slots, up to `readBatch`
  *              packets per wakeup, one packet per read(2); the drain ends at EAGAIN (one
  *              exception per wakeup, not per packet). tuntap-bridge's own read() allocates and
@@ -23,14 +21,11 @@
  *   of spinning.
  */
 import { existsSync, readSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import type { Epoll as EpollClass } from 'epoll';
+import { watchReadable, type ReadableWatch } from './readable.js';
 import { LinksError } from './errors.js';
 import { checkNetns, runIp, runIpSync } from './ip-command.js';
 import { rearmSignals, setCloseAllOnSignal, withoutNewSignalListeners } from './tun-signals.js';
-
-const require = createRequire(import.meta.url);
 
 /** Largest packet a TUN read can return (IPv4/IPv6 total length is 16 bits). */
 export const TUN_MAX_PACKET_BYTES = 65535;
@@ -188,7 +183,7 @@ class LinuxTunDevice implements TunDevice {
   private readonly native: NativeTunTap;
   private readonly slots: Buffer[];
   private readonly lengths: Uint16Array;
-  private poller: EpollClass | undefined = undefined;
+  private poller: ReadableWatch | undefined = undefined;
   private handler: TunPacketHandler | undefined = undefined;
   private errorListener: ((error: LinksError) => void) | undefined = undefined;
 
@@ -210,19 +205,16 @@ class LinuxTunDevice implements TunDevice {
     if (this.closed) throw new LinksError('LINKS_STATE', `tun ${this.name} is closed`);
     if (this.handler !== undefined) throw new LinksError('LINKS_STATE', `tun ${this.name} already has a packet handler`);
     this.handler = handler;
-    const { Epoll } = require('epoll') as { Epoll: typeof EpollClass };
-    this.poller = new Epoll(this.onReadable);
-    this.poller.add(this.fd, Epoll.EPOLLIN);
+    this.poller = watchReadable(this.fd, this.onReadable);
   }
 
   onError(listener: (error: LinksError) => void): void {
     this.errorListener = listener;
   }
 
-  // Level-triggered: if we stop before the queue is empty, epoll wakes us again next turn.
-  private onReadable(error: Error | null, _fd?: number, events?: number): void {
+  // Level-triggered: if we stop before the queue is empty, we are woken again next turn.
+  private onReadable(hangup: boolean): void {
     if (this.closed || this.handler === undefined) return;
-    if (error !== null) return this.fail(`epoll: ${error.message}`, error);
     this.stats.wakeups++;
     const slots = this.slots;
     let count = 0;
@@ -242,8 +234,8 @@ class LinuxTunDevice implements TunDevice {
     this.stats.rxPackets += count;
     if (count > 0) this.handler(slots, this.lengths, count);
     // EPOLLERR/EPOLLHUP with nothing to read: the interface is gone (it would fire forever).
-    if (failure === undefined && count === 0 && events !== undefined && (events & EPOLL_ERR_HUP) !== 0) {
-      return this.fail(`epoll reported ${events & EPOLL_ERR_HUP} on the fd (interface deleted?)`);
+    if (failure === undefined && count === 0 && hangup) {
+      return this.fail('the fd reported an error or hang-up (interface deleted?)');
     }
     if (failure !== undefined) {
       this.stats.rxErrors++;
@@ -294,7 +286,7 @@ class LinuxTunDevice implements TunDevice {
     if (this.closed) return;
     this.closed = true;
     openDevices.delete(this);
-    // Deregister from epoll before the fd is closed and its number possibly reused.
+    // Stop watching before the fd is closed and its number possibly reused.
     this.poller?.close();
     this.poller = undefined;
     withoutNewSignalListeners(() => this.native.close());
@@ -306,7 +298,6 @@ class LinuxTunDevice implements TunDevice {
   }
 }
 
-const EPOLL_ERR_HUP = 0x008 | 0x010; // EPOLLERR | EPOLLHUP
 
 let tunTapPromise: Promise<TunTapConstructor> | undefined;
 

@@ -71,7 +71,7 @@ function collect(s: BatchUdpSocket, n: number): Promise<{ payload: Buffer; from:
 describe('batch_io addon', () => {
   it('is built and loads', () => {
     expect(batchIoAvailable()).toBe(true);
-    expect(Object.keys(loadBatchIo()).sort()).toEqual(['BATCH_MAX', 'close', 'pathMtu', 'readBatch', 'recvBatch', 'sendBatch', 'udpConnect', 'udpOpen', 'writeBatch']);
+    expect(Object.keys(loadBatchIo()).sort()).toEqual(['BATCH_MAX', 'close', 'pathMtu', 'readBatch', 'recvBatch', 'sendBatch', 'udpConnect', 'udpOpen', 'unwatch', 'watch', 'writeBatch']);
   });
 });
 

@@ -13,6 +13,14 @@
  *   readBatch(fd, slots, slotSize, count, lengths)                  -> got    read(2) loop
  *   pathMtu(fd) -> IP_MTU / IPV6_MTU of a connected socket
  *   close(fd)
+ *   watch(fd, callback) -> handle   readiness on Node's own event loop (uv_poll_t):
+ *   unwatch(handle)                 callback(status, events) while fd is readable
+ *
+ * Why watch(): the `epoll` package runs epoll_wait on a watcher thread that reports ONE event
+ * per round trip (semaphore, uv_async_send, wake the loop, post the semaphore): two thread
+ * handoffs per readiness on every hop of a packet, and readiness of several fds serialised
+ * through that one slot. uv_poll_t puts the fd in the loop's own epoll set: the callback runs
+ * in the same loop iteration that saw it readable, with the others.
  *
  * `data` is one Uint8Array (offsets into it) or an Array of Uint8Arrays (offsets[i] into
  * data[i]). Nothing is allocated per call: every array comes from the caller. EAGAIN ends a
@@ -25,6 +33,7 @@
 #define NAPI_VERSION 8
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <uv.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +41,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -506,6 +516,102 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* -- readiness on the event loop ------------------------------------------------------------- */
+
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  int stopped;
+} watcher_t;
+
+static void watcher_closed(uv_handle_t *handle) {
+  free(handle->data);
+}
+
+/* Stops the poll and releases the JS references; memory goes when libuv has closed the handle. */
+static void watcher_stop(watcher_t *w) {
+  if (w->stopped) return;
+  w->stopped = 1;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(w->env, w->callback);
+  napi_async_destroy(w->env, w->context);
+  uv_close((uv_handle_t *)&w->poll, watcher_closed);
+}
+
+static void watcher_finalize(napi_env env, void *data, void *hint) {
+  /* the handle object was collected without unwatch(): stop polling a fd nobody reads */
+  watcher_stop((watcher_t *)data);
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  watcher_t *w = (watcher_t *)handle->data;
+  if (w->stopped) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(w->env, &scope) != napi_ok) return;
+  napi_value callback, receiver, argv[2], result;
+  napi_get_reference_value(w->env, w->callback, &callback);
+  napi_get_global(w->env, &receiver); /* make_callback wants an object as `this` */
+  napi_create_int32(w->env, status, &argv[0]);
+  napi_create_int32(w->env, events, &argv[1]);
+  /* make_callback: process.nextTick and promise jobs run when it returns, as after any I/O */
+  napi_make_callback(w->env, w->context, receiver, callback, 2, argv, &result);
+  napi_close_handle_scope(w->env, scope);
+  /* libuv stops a poll handle on POLLERR (status UV_EBADF). On a UDP socket that is a pending
+   * ICMP error the next recvmmsg reports and clears, not the end: watch again unless the
+   * callback unwatched (a TUN device that failed closes itself). */
+  if (status < 0 && !w->stopped) uv_poll_start(&w->poll, UV_READABLE, on_readable);
+}
+
+/* watch(fd, callback(status, events)) -> handle */
+static napi_value watch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd = -1;
+  napi_valuetype type;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return throw_message(env, "EINVAL", "watch(fd, callback): fd must be a non-negative integer");
+  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_function) return throw_message(env, "EINVAL", "watch(fd, callback): callback must be a function");
+  uv_loop_t *loop = NULL;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  watcher_t *w = (watcher_t *)calloc(1, sizeof *w);
+  if (w == NULL) return throw_errno(env, ENOMEM, "watch", -1);
+  int err = uv_poll_init(loop, &w->poll, fd);
+  if (err != 0) {
+    free(w);
+    return throw_errno(env, -err, "uv_poll_init", -1);
+  }
+  w->poll.data = w;
+  w->env = env;
+  napi_value name, handle;
+  napi_create_string_utf8(env, "edgebox.links.readable", NAPI_AUTO_LENGTH, &name);
+  napi_create_object(env, &handle);
+  if (napi_create_reference(env, argv[1], 1, &w->callback) != napi_ok || napi_async_init(env, handle, name, &w->context) != napi_ok) {
+    uv_close((uv_handle_t *)&w->poll, watcher_closed);
+    return throw_message(env, "EINVAL", "watch: cannot keep the callback");
+  }
+  err = uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  if (err != 0) {
+    watcher_stop(w);
+    return throw_errno(env, -err, "uv_poll_start", -1);
+  }
+  napi_wrap(env, handle, w, watcher_finalize, NULL, NULL);
+  return handle;
+}
+
+/* unwatch(handle): stops the readiness callbacks; safe to call twice. */
+static napi_value unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *data = NULL;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1 || napi_remove_wrap(env, argv[0], &data) != napi_ok || data == NULL) return NULL; /* already unwatched */
+  watcher_stop((watcher_t *)data);
+  return NULL;
+}
+
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -516,6 +622,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"readBatch", NULL, read_batch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pathMtu", NULL, path_mtu, NULL, NULL, NULL, napi_enumerable, NULL},
     {"close", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"watch", NULL, watch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unwatch", NULL, unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value max;
