@@ -22,11 +22,11 @@ export async function writeScript(dir: string, state: string, name: string, body
   return path;
 }
 
-/** A script that appends one line `name STATE LINK|ADDRESSES|has-json` to `log`, and dumps its env. */
+/** A script that appends one line `label|STATE|LINK|ADDRESSES|BACKEND|LINKINDEX|json` to `log`, and dumps its env to `<log>.env.<label>.<LINK>`. */
 export function recordingScript(log: string, label: string): string {
   return `#!/bin/sh
 printf '%s|%s|%s|%s|%s|%s|%s\\n' "${label}" "\${STATE-}" "\${LINK-<unset>}" "\${ADDRESSES-}" "\${BACKEND-}" "\${LINKINDEX-}" "\${JSON:+json}" >> '${log}'
-env | sort > '${log}.env.${label}'
+env | sort > '${log}.env.${label}.'"\${LINK-none}"
 `;
 }
 

@@ -56,7 +56,7 @@ describe.runIf(root.ok)('netevd with the netlink source in a lab namespace', () 
       dataDir: join(dir, 'data'),
       scripts: { dir, timeoutMs: 5000 },
       debounce: { waitMs: 100, maxWaitMs: 1000 },
-      routing: { interfaces: [{ name: 'up1' }, { name: 'up2', to: false }] },
+      routing: { interfaces: [{ name: 'up1' }, { name: 'up2', to: false }], ecmp: { interfaces: ['up1', 'up2'], table: 200 } },
       api: { port: 0 },
     });
   });
@@ -81,7 +81,7 @@ describe.runIf(root.ok)('netevd with the netlink source in a lab namespace', () 
     expect(backend).toBe('netlink');
     expect(Number(ifindex)).toBeGreaterThan(0);
     expect(json).toBe('json');
-    const env = (await readFile(`${log}.env.routable`, 'utf8')).split('\n').filter((l) => l !== '').map((l) => l.split('=')[0]);
+    const env = (await readFile(`${log}.env.routable.up1`, 'utf8')).split('\n').filter((l) => l !== '').map((l) => l.split('=')[0]);
     // Cleared environment: only ours (sh adds PWD, SHLVL, _).
     for (const name of env) expect(['PATH', 'LINK', 'LINKINDEX', 'STATE', 'OLDSTATE', 'BACKEND', 'ADDRESSES', 'JSON', 'PWD', 'SHLVL', '_']).toContain(name);
   });
@@ -106,6 +106,17 @@ describe.runIf(root.ok)('netevd with the netlink source in a lab namespace', () 
     expect(await routesOf(4, t2)).toContainEqual(expect.objectContaining({ dst: 'default', dev: 'up2' }));
     const file = JSON.parse(await readFile(join(dir, 'data', 'tables.json'), 'utf8')) as { tables: Record<string, number> };
     expect(file.tables).toEqual({ up1: t1, up2: t2 });
+  });
+
+  it('ECMP default across both uplinks; a second reconcile (reload) changes nothing', async () => {
+    const ecmp = JSON.parse(await ip('d', '-j', '-4', 'route', 'show', 'table', '200')) as { dst: string; nexthops?: { dev: string; gateway?: string }[] }[];
+    expect(ecmp).toHaveLength(1);
+    expect(ecmp[0]!.nexthops?.map((h) => h.dev).sort()).toEqual(['up1', 'up2']);
+    expect(ecmp[0]!.nexthops?.find((h) => h.dev === 'up1')?.gateway).toBe('10.231.1.1');
+    expect(await routesOf(6, 200)).toContainEqual(expect.objectContaining({ dst: 'default', dev: 'up1' }));
+    const r = await svc.reload(svc.config!);
+    expect(r.applied).toBe(true);
+    expect(svc.status().routing!.last).toMatchObject({ added: [], removed: [], errors: [] });
   });
 
   it('peer down: no-carrier.d runs for up1 and its rules and table route go; peer up: back', async () => {

@@ -2,7 +2,8 @@
 // visible, the REST API (status, interfaces, 404s, token), SSE delivering each event once and
 // in order, and metrics. Sources are the in-memory fake; scripts and routing are real
 // (routing with no interfaces touches nothing).
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSseDecoder } from '@edgebox/events';
@@ -167,6 +168,33 @@ describe('netevd API token', () => {
       expect((await fetch(`${svc.apiUrl}/api/v1/status`, { headers: { authorization: 'Bearer wrong-token-xxxxxxx' } })).status).toBe(401);
       expect((await fetch(`${svc.apiUrl}/api/v1/status`, { headers: { authorization: 'Bearer a-token-of-sixteen+' } })).status).toBe(200);
       expect((await fetch(`${svc.apiUrl}/health`)).status).toBe(200);
+    } finally {
+      await svc.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('netevd scripts through the daemon', () => {
+  it('a hanging script is killed at its timeout and dead-lettered; a script named with shell characters runs as a name', async () => {
+    const dir = await tempDir();
+    const marker = join(dir, 'pwned');
+    const log = join(dir, 'ran.log');
+    await writeScript(dir, 'no-carrier', '10-hang', `#!/bin/sh\necho started >> '${log}'\nsleep 300\n`);
+    await writeScript(dir, 'no-carrier', `20-$(touch ${marker.replaceAll('/', '_')});\`id\``, `#!/bin/sh\necho second >> '${log}'\n`);
+    const fake = fakeSourceFactory();
+    const svc = createNetevdService({ logger: silent, sources: { netlink: fake.factory } });
+    await svc.start({ ...base(dir), scripts: { dir, ownerUid: uid, timeoutMs: 300, killGraceMs: 100 } });
+    try {
+      const t0 = Date.now();
+      fake.last().link('eth9', 'no-carrier');
+      await waitFor(() => svc.deadLetters().length === 1, 'the hanging script dead-lettered');
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(svc.deadLetters()[0]).toMatchObject({ code: 'NETEVD_SCRIPT_TIMEOUT', timedOut: true, interface: 'eth9', state: 'no-carrier' });
+      await svc.idle();
+      expect((await readFile(log, 'utf8')).split('\n').filter((l) => l !== '')).toEqual(['started', 'second']);
+      expect(existsSync(marker)).toBe(false);
+      expect(svc.status().scripts).toMatchObject({ runs: 2, timeouts: 1, failures: 1 });
     } finally {
       await svc.stop();
       await rm(dir, { recursive: true, force: true });
