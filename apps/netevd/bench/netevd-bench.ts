@@ -78,10 +78,10 @@ interface LatencyRun {
   rssMb: number;
 }
 
+// Always build: a stale dist/ would measure old code.
 function ensureBuilt(): string {
-  const main = join(appDir, 'dist', 'main.js');
-  if (!existsSync(main)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: appDir, stdio: 'inherit' });
-  return main;
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: appDir, stdio: 'inherit' });
+  return join(appDir, 'dist', 'main.js');
 }
 
 async function latencyRuns(): Promise<LatencyRun[]> {

@@ -6,6 +6,8 @@
  *
  *   backends    which sources publish events: netlink, networkd, networkmanager
  *   netns       run every `ip` command in this named namespace (labs and tests)
+ *   dbus        the system bus address for the networkd / NetworkManager sources (default:
+ *               DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket)
  *   interfaces  include / exclude globs (default: everything but lo)
  *   scripts     dir (`<dir>/<state>.d/`), timeout, retries with backoff, dead-letter bound,
  *               startup (run scripts for the startup snapshot), filter (an @edgebox/events
@@ -149,6 +151,9 @@ export const NetevdConfigSchema = z
   .strictObject({
     backends: z.array(z.enum(BACKENDS, { error: `one of ${BACKENDS.join(', ')}` })).min(1).default(['netlink']),
     netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: '1-64 of [A-Za-z0-9_.-] (an ip netns name)' }).optional(),
+    dbus: z
+      .strictObject({ address: z.string().regex(/^(unix|tcp):\S+$/, { error: 'a DBus address (unix:path=/run/dbus/system_bus_socket)' }).optional() })
+      .prefault({}),
     interfaces: z
       .strictObject({
         include: z.array(glob).max(64).default(['*']),

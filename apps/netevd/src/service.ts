@@ -7,8 +7,8 @@
  *   events          every bus event: interface table, metrics, script dispatch (dispatch.ts);
  *                   a link event for a routed interface schedules a reconcile (one in flight,
  *                   one pending)
- *   reload(config)  validated by the lifecycle first; backends, netns, dataDir, api listen and
- *                   ops need a restart (NETEVD_RELOAD_UNSUPPORTED). The rest (scripts, filter,
+ *   reload(config)  validated by the lifecycle first; backends, netns, dbus, dataDir, the
+ *                   interface filter, table range, protocol, api listen and ops need a restart (NETEVD_RELOAD_UNSUPPORTED). The rest (scripts, filter,
  *                   debounce, routing, dry-run, token) applies as one step: dispatcher and
  *                   routing take the new config and reconcile; if that fails, both go back to
  *                   the running config, reconcile again and the reload is refused. Every
@@ -55,6 +55,8 @@ export interface SourceInit {
   startupEvents: boolean;
   /** netevd's routing protocol (its own changes are not news). */
   ownProtocol: number;
+  /** System bus address for the DBus sources (`dbus.address`), when configured. */
+  busAddress?: string;
 }
 
 /** A running event source. */
@@ -178,7 +180,7 @@ async function loadSourceFactory(backend: Backend, injected: Partial<Record<Back
 
 /** Fields only a restart can change. */
 function restartShape(c: NetevdConfig): string {
-  return JSON.stringify({ backends: c.backends, netns: c.netns ?? null, dataDir: c.dataDir, api: { enabled: c.api.enabled, host: c.api.host, port: c.api.port }, ops: c.ops, tables: c.routing.tables, protocol: c.routing.protocol, interfaces: c.interfaces });
+  return JSON.stringify({ backends: c.backends, netns: c.netns ?? null, dbus: c.dbus, dataDir: c.dataDir, api: { enabled: c.api.enabled, host: c.api.host, port: c.api.port }, ops: c.ops, tables: c.routing.tables, protocol: c.routing.protocol, interfaces: c.interfaces });
 }
 
 function acceptOf(c: NetevdConfig): (name: string) => boolean {
@@ -214,6 +216,7 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
   let reconcileRunning: Promise<void> | null = null;
   let reconcilePending = false;
   let current: NetevdConfig | null = null;
+  let accept: (name: string) => boolean = () => true;
   // Event time (performance.now at handling) per event id, for event → script-start latency.
   const eventSeenAt = new Map<number, number>();
 
@@ -268,6 +271,8 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
 
   function onEvent(event: EventV1): void {
     handled++;
+    // interfaces.include / exclude hold for every backend, whether its source filters or not.
+    if (event.interface !== undefined && event.data['simulated'] !== true && !accept(event.interface)) return;
     const backend = typeof event.data['backend'] === 'string' ? event.data['backend'] : event.source;
     metrics.event(event.kind, event.interface, backend);
     // Simulated events exercise scripts only: the table and the routing follow the real network.
@@ -294,7 +299,7 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
       sources.set(backend, entry);
       try {
         const make = await loadSourceFactory(backend, init.sources);
-        entry.handle = await make({ bus, events: factory, logger: log.child({ backend }), netns: config.netns, accept, startupEvents: true, ownProtocol: config.routing.protocol });
+        entry.handle = await make({ bus, events: factory, logger: log.child({ backend }), netns: config.netns, accept, startupEvents: true, ownProtocol: config.routing.protocol, ...(config.dbus.address === undefined ? {} : { busAddress: config.dbus.address }) });
         await entry.handle.start();
         entry.status.state = 'running';
         log.info({ backend }, 'source started');
@@ -331,6 +336,7 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
     schema: NetevdConfigSchema,
     async start(config) {
       current = config;
+      accept = acceptOf(config);
       table = createInterfaceTable();
       sources.clear();
       handled = 0;
@@ -370,7 +376,7 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
     },
     async reload(next, running) {
       if (restartShape(next) !== restartShape(running)) {
-        throw new NetevdError('NETEVD_RELOAD_UNSUPPORTED', 'this reload changes backends, netns, dataDir, interfaces, routing.tables, routing.protocol, api listen or ops: restart netevd to apply it');
+        throw new NetevdError('NETEVD_RELOAD_UNSUPPORTED', 'this reload changes backends, netns, dbus, dataDir, interfaces, routing.tables, routing.protocol, api listen or ops: restart netevd to apply it');
       }
       const applyConfig = (c: NetevdConfig): void => {
         current = c;

@@ -201,3 +201,24 @@ describe('netevd scripts through the daemon', () => {
     }
   });
 });
+
+describe('netevd interface filter', () => {
+  it('holds for every backend: an excluded interface reaches neither the table nor the scripts', async () => {
+    const dir = await tempDir();
+    const log = join(dir, 'runs.log');
+    await writeScript(dir, 'routable', '10-rec', recordingScript(log, 'routable'));
+    const fake = fakeSourceFactory();
+    const svc = createNetevdService({ logger: silent, sources: { netlink: fake.factory } });
+    await svc.start({ ...base(dir), interfaces: { exclude: ['lo', 'docker*'] } });
+    try {
+      fake.last().link('docker0', 'routable', ['172.17.0.1/16']);
+      fake.last().link('eth0', 'routable', ['10.0.0.2/24']);
+      await svc.idle();
+      expect(svc.interfaces().map((i) => i.name)).toEqual(['eth0']);
+      expect((await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').map((l) => l.split('|')[2])).toEqual(['eth0']);
+    } finally {
+      await svc.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
