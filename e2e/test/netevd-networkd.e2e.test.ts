@@ -6,7 +6,8 @@
 // the carrier.d / degraded.d / routable.d / no-carrier.d scripts run with the right
 // environment (LINK, LINKINDEX, STATE, BACKEND=networkd, ADDRESSES), and netevd's policy rules
 // and the interface's table appear for 10.77.0.1 and disappear with it (ip -j rule,
-// ip -j route show table N).
+// ip -j route show table N). networkd itself configures nd1 from a .network file: its
+// AdministrativeState reaching `configured` runs configured.d (upstream netevd never fired it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { reportNotRoot, root } from './root-gate.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NETEVD_MAIN = join(REPO_ROOT, 'apps/netevd/src/main.ts');
-const STATES = ['carrier', 'degraded', 'routable', 'no-carrier', 'off'] as const;
+const STATES = ['carrier', 'degraded', 'routable', 'no-carrier', 'off', 'configured'] as const;
 const status = networkdLabStatus();
 
 interface ScriptRun {
@@ -45,7 +46,7 @@ describe.runIf(root.ok && status.ok)('netevd with the real systemd-networkd (net
   let runsFile: string;
 
   beforeAll(async () => {
-    nd = await createNetworkdLab({ links: 1 });
+    nd = await createNetworkdLab({ links: 2, networkFiles: { '50-nd1.network': '[Match]\nName=nd1\n\n[Network]\nAddress=10.88.0.1/24\nLinkLocalAddressing=no\n' } });
     runsFile = join(nd.dir, 'runs.log');
     const scripts = join(nd.dir, 'scripts');
     // One recording script per state folder: no shell features beyond echo, absolute paths
@@ -108,10 +109,11 @@ describe.runIf(root.ok && status.ok)('netevd with the real systemd-networkd (net
     }
   }
 
-  /** The next script run (at or after index `from`) for `state`. */
+  /** The next script run of nd0 (at or after index `from`) for `state`. */
   async function nextRun(from: number, state: string): Promise<{ run: ScriptRun; index: number }> {
-    await waitFor(`a ${state}.d run`, () => runs().slice(from).some((r) => r.state === state));
-    const index = runs().findIndex((r, i) => i >= from && r.state === state);
+    const match = (r: ScriptRun, i: number): boolean => i >= from && r.state === state && r.link === 'nd0';
+    await waitFor(`a ${state}.d run for nd0`, () => runs().some(match));
+    const index = runs().findIndex(match);
     return { run: runs()[index]!, index: index + 1 };
   }
 
@@ -163,8 +165,18 @@ describe.runIf(root.ok && status.ok)('netevd with the real systemd-networkd (net
     await waitFor('nd0 rules removed', async () => (await ourRules()).length === 0);
     await waitFor('nd0 table emptied', async () => (await tableRoutes(from.table)).length === 0);
 
-    // Every run came from networkd for nd0.
-    expect(new Set(runs().map((r) => `${r.link}/${r.backend}`))).toEqual(new Set(['nd0/networkd']));
+    // Every run came from networkd; nd0 never reached configured (networkd does not manage it).
+    expect(new Set(runs().map((r) => r.backend))).toEqual(new Set(['networkd']));
+    expect(runs().some((r) => r.link === 'nd0' && r.state === 'configured')).toBe(false);
+  });
+
+  it('runs configured.d when networkd has configured a link it manages', async () => {
+    await waitFor('configured.d for nd1', () => runs().some((r) => r.link === 'nd1' && r.state === 'configured'));
+    const ifindex = (await nd.lab.exec('nd', 'cat', ['/sys/class/net/nd1/ifindex'])).stdout.trim();
+    expect(runs().find((r) => r.link === 'nd1' && r.state === 'configured')).toEqual({ state: 'configured', link: 'nd1', linkindex: ifindex, backend: 'networkd', addresses: '10.88.0.1/24' });
+    await waitFor('routable.d for nd1', () => runs().some((r) => r.link === 'nd1' && r.state === 'routable'));
+    // nd1 is not in routing.interfaces: no rules for its address.
+    expect((await ourRules()).some((r) => r.src === '10.88.0.1' || r.dst === '10.88.0.1')).toBe(false);
   });
 });
 
