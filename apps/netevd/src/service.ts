@@ -5,8 +5,8 @@
  *                   started (each publishes its startup snapshot) → the snapshot drained from
  *                   the bus → routing reconciled (ours and stale removed, missing added) → API
  *   events          every bus event: interface table, metrics, script dispatch (dispatch.ts);
- *                   a link event for a routed interface schedules a reconcile (one in flight,
- *                   one pending)
+ *                   a link event for a routed interface, or a foreign route change, schedules
+ *                   a reconcile (one in flight, one pending)
  *   reload(config)  validated by the lifecycle first; backends, netns, dbus, dataDir, the
  *                   interface filter, table range, protocol, api listen and ops need a restart (NETEVD_RELOAD_UNSUPPORTED). The rest (scripts, filter,
  *                   debounce, routing, dry-run, token) applies as one step: dispatcher and
@@ -284,6 +284,8 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
       dispatcher.push(event);
     }
     if (changed && current !== null && event.interface !== undefined && routedNames(current).has(event.interface)) scheduleReconcile();
+    // Someone else changed routes (a new main-table gateway, say): our tables may follow it.
+    else if (event.kind === 'route.changed' && event.data['simulated'] !== true && current !== null && current.routing.interfaces.length > 0) scheduleReconcile();
   }
 
   async function drainBus(): Promise<void> {

@@ -119,6 +119,15 @@ describe.runIf(root.ok)('netevd with the netlink source in a lab namespace', () 
     expect(svc.status().routing!.last).toMatchObject({ added: [], removed: [], errors: [] });
   });
 
+  it('a new main-table gateway for an uplink moves its table default route onto it', async () => {
+    const t2 = svc.status().routing!.tables['up2']!;
+    expect((await routesOf(4, t2))[0]).not.toHaveProperty('gateway');
+    await ip('d', 'route', 'add', 'default', 'via', '10.231.2.1', 'dev', 'up2', 'metric', '200');
+    await waitFor(async () => (await routesOf(4, t2) as { gateway?: string }[])[0]?.gateway === '10.231.2.1', 'up2 table default via 10.231.2.1');
+    await ip('d', 'route', 'del', 'default', 'via', '10.231.2.1', 'dev', 'up2', 'metric', '200');
+    await waitFor(async () => (await routesOf(4, t2) as { gateway?: string }[])[0]?.gateway === undefined, 'up2 table default on-link again');
+  });
+
   it('peer down: no-carrier.d runs for up1 and its rules and table route go; peer up: back', async () => {
     const t1 = svc.status().routing!.tables['up1']!;
     await writeFile(log, '');
