@@ -211,6 +211,31 @@ describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)',
     await waitFor('healthy', () => source.health().ok);
   });
 
+  it('retries a resync that fails when NetworkManager comes back', async () => {
+    const dev = eth0();
+    const nm = await startFakeNetworkManager(privateBus.address, [dev]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkManagerSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    await waitFor('startup event', () => seen.length === 1);
+    nm.close();
+    fakes.splice(fakes.indexOf(nm), 1);
+    await waitFor('unhealthy', () => !source.health().ok);
+
+    dev.state = 30;
+    const again = await startFakeNetworkManager(privateBus.address, [dev]);
+    // The fake owns the name before it answers GetDevices: the first two reads fail.
+    let failures = 2;
+    const getDevices = again.handlers.get(`${NM_PATH} ${NM}.GetDevices`)!;
+    again.handlers.set(`${NM_PATH} ${NM}.GetDevices`, (msg) => (failures-- > 0 ? { error: 'org.freedesktop.NetworkManager.Starting' } : getDevices(msg)));
+    await waitFor('resync event after retries', () => seen.length === 2);
+    expect(seen[1]).toMatchObject({ states: { old: 'activated', new: 'disconnected' }, data: { trigger: 'resync' } });
+    expect(source.stats().callErrors).toBeGreaterThanOrEqual(1);
+    await waitFor('healthy', () => source.health().ok);
+  });
+
   it('reconnects with backoff when the bus daemon goes away, then resyncs', async () => {
     const dev = eth0();
     await startFakeNetworkManager(privateBus.address, [dev]);

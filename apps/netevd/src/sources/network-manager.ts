@@ -21,6 +21,8 @@ import { createEventFactory, isAddress, type EventBus, type EventFactory, type J
 import {
   addMatch,
   callBus,
+  DBUS_RECONNECT_INITIAL_MS,
+  DBUS_RECONNECT_MAX_MS,
   createBatchQueue,
   createBusConnection,
   createKeyedQueue,
@@ -175,7 +177,6 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
         logger.warn({ source: 'networkmanager' }, `${NM_BUS_NAME} is not on the bus; waiting for it`);
         return;
       }
-      beginSync();
       await sync(bus, signal);
       await pending.idle();
     },
@@ -188,8 +189,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
         syncing = false;
         logger.info({ source: 'networkmanager', present: backendPresent }, backendPresent ? 'NetworkManager appeared on the bus' : 'NetworkManager left the bus');
         if (backendPresent) {
-          beginSync();
-          syncs.push('sync', () => sync(bus, signal));
+          scheduleSync(bus, signal, 0);
         }
         return;
       }
@@ -238,7 +238,28 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     return out;
   }
 
+  /**
+   * A sync after the backend (re)appeared on a live connection. A failed one is retried with
+   * backoff (on connect, a failure drops the connection instead, which retries too).
+   */
+  function scheduleSync(bus: MessageBus, signal: AbortSignal, lastDelayMs: number): void {
+    syncs.push('sync', async () => {
+      if (signal.aborted || !backendPresent) return;
+      try {
+        await sync(bus, signal);
+      } catch (err) {
+        syncing = false;
+        if (signal.aborted) return;
+        fail(err, {});
+        const delayMs = Math.min(init.reconnectMaxMs ?? DBUS_RECONNECT_MAX_MS, Math.max(init.reconnectInitialMs ?? DBUS_RECONNECT_INITIAL_MS, lastDelayMs * 2));
+        const timer = setTimeout(() => scheduleSync(bus, signal, delayMs), delayMs);
+        signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+      }
+    });
+  }
+
   async function sync(bus: MessageBus, signal: AbortSignal): Promise<void> {
+    beginSync();
     const trigger: NetworkManagerTrigger = startedOnce ? 'resync' : 'startup';
     const [paths] = await callBus(bus, { destination: NM_BUS_NAME, path: NM_MANAGER_PATH, interface: NM_BUS_NAME, member: 'GetDevices' }, callInit(signal));
     if (!Array.isArray(paths)) throw malformed(`GetDevices returned ${describe(paths)}, expected ao`);
@@ -366,7 +387,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     health(): SourceHealth {
       if (!connection.connected) return { ok: false, detail: `networkmanager: not connected to ${address}${stats.lastError === undefined ? '' : ` (${stats.lastError})`}` };
       if (!backendPresent) return { ok: false, detail: `networkmanager: ${NM_BUS_NAME} is not on the bus` };
-      if (!synced) return { ok: false, detail: 'networkmanager: reading device states' };
+      if (!synced) return { ok: false, detail: `networkmanager: reading device states${stats.lastError === undefined ? '' : ` (last error: ${stats.lastError})`}` };
       return { ok: true, detail: `networkmanager: ${devices.size} devices` };
     },
     stats() {

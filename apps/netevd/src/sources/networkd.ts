@@ -24,6 +24,8 @@ import { createEventFactory, isAddress, type EventBus, type EventFactory, type J
 import {
   addMatch,
   callBus,
+  DBUS_RECONNECT_INITIAL_MS,
+  DBUS_RECONNECT_MAX_MS,
   createBatchQueue,
   createBusConnection,
   createKeyedQueue,
@@ -183,7 +185,6 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
         logger.warn({ source: 'networkd' }, `${NETWORKD_BUS_NAME} is not on the bus; waiting for it`);
         return;
       }
-      beginSync();
       await sync(bus, signal);
       // start() resolves with the startup events already on the bus.
       await pending.idle();
@@ -198,8 +199,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
         logger.info({ source: 'networkd', present: backendPresent }, backendPresent ? 'networkd appeared on the bus' : 'networkd left the bus');
         if (backendPresent) {
           // A new networkd instance: read everything again (published as resync differences).
-          beginSync();
-          syncs.push('sync', () => sync(bus, signal));
+          scheduleSync(bus, signal, 0);
         }
         return;
       }
@@ -242,7 +242,28 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
   }
 
   /** Read every link; publish startup events the first time, differences after that. */
+  /**
+   * A sync after the backend (re)appeared on a live connection. A failed one is retried with
+   * backoff (on connect, a failure drops the connection instead, which retries too).
+   */
+  function scheduleSync(bus: MessageBus, signal: AbortSignal, lastDelayMs: number): void {
+    syncs.push('sync', async () => {
+      if (signal.aborted || !backendPresent) return;
+      try {
+        await sync(bus, signal);
+      } catch (err) {
+        syncing = false;
+        if (signal.aborted) return;
+        fail(err, {});
+        const delayMs = Math.min(init.reconnectMaxMs ?? DBUS_RECONNECT_MAX_MS, Math.max(init.reconnectInitialMs ?? DBUS_RECONNECT_INITIAL_MS, lastDelayMs * 2));
+        const timer = setTimeout(() => scheduleSync(bus, signal, delayMs), delayMs);
+        signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+      }
+    });
+  }
+
   async function sync(bus: MessageBus, signal: AbortSignal): Promise<void> {
+    beginSync();
     const trigger: NetworkdTrigger = startedOnce ? 'resync' : 'startup';
     const list = await listLinks(bus, signal);
     const seen = new Set<number>();
@@ -411,7 +432,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     health(): SourceHealth {
       if (!connection.connected) return { ok: false, detail: `networkd: not connected to ${address}${stats.lastError === undefined ? '' : ` (${stats.lastError})`}` };
       if (!backendPresent) return { ok: false, detail: `networkd: ${NETWORKD_BUS_NAME} is not on the bus` };
-      if (!synced) return { ok: false, detail: 'networkd: reading link states' };
+      if (!synced) return { ok: false, detail: `networkd: reading link states${stats.lastError === undefined ? '' : ` (last error: ${stats.lastError})`}` };
       return { ok: true, detail: `networkd: ${links.size} links` };
     },
     stats() {
