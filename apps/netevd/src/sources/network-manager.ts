@@ -177,7 +177,8 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
         logger.warn({ source: 'networkmanager' }, `${NM_BUS_NAME} is not on the bus; waiting for it`);
         return;
       }
-      await sync(bus, signal);
+      // Through the sync queue: one after another, a second sync only publishes changes.
+      await new Promise<void>((resolve, reject) => syncs.push('sync', () => sync(bus, signal).then(resolve, reject)));
       await pending.idle();
     },
     onMessage(msg, bus, signal) {

@@ -185,7 +185,9 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
         logger.warn({ source: 'networkd' }, `${NETWORKD_BUS_NAME} is not on the bus; waiting for it`);
         return;
       }
-      await sync(bus, signal);
+      // Through the sync queue: a NameOwnerChanged sync may be queued already (networkd
+      // taking its name as we connect); one after the other, the second only publishes changes.
+      await new Promise<void>((resolve, reject) => syncs.push('sync', () => sync(bus, signal).then(resolve, reject)));
       // start() resolves with the startup events already on the bus.
       await pending.idle();
     },
