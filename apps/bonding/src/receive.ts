@@ -155,8 +155,8 @@ function onData(peer: Peer, seq: number, payload: Uint8Array, nowMs: number): vo
  * Fast loss detection: each link delivers in order (one path, one queue), so once every usable
  * link has delivered a data sequence at or beyond S within the reorder wait, whatever is still
  * missing before S was lost, not delayed: its gap is skipped now instead of after the full wait
- * (a lossy link then costs the bond a loss, not a stall per loss). When a usable link carried
- * no data within the wait, nothing is proven and the wait decides.
+ * (a lossy link then costs the bond a loss, not a stall per loss). Links that delivered no
+ * data within the wait are left out of the proof (see below).
  */
 function skipProvenLosses(peer: Peer, nowMs: number): void {
   const links = peer.links;
@@ -167,7 +167,12 @@ function skipProvenLosses(peer: Peer, nowMs: number): void {
     const link = links[i]!;
     const state = link.state;
     if (state !== 'up' && state !== 'degraded') continue;
-    if (link.lastDataMs < since) return;
+    // A link that delivered no DATA for a whole wait carries (almost) nothing of this flow: a
+    // lossy or backup link the scheduler starves, or one that just failed. Waiting for it to
+    // prove progress stalled every gap for the full wait (a lossy link poisoned the bond). If
+    // a packet was in fact on its way there, it arrives late and is still delivered (reorder
+    // counts it `late`).
+    if (link.lastDataMs < since) continue;
     if (!found || seqDiff32(link.lastDataSeq, min) < 0) min = link.lastDataSeq;
     found = true;
   }

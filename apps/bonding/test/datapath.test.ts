@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { TYPE_DATA } from '../src/constants.js';
 import { OPEN_BAD_AUTH, OPEN_REPLAYED } from '../src/session.js';
 import { onDatagram } from '../src/receive.js';
-import { onTunPackets, sendData, sendProbe } from '../src/send.js';
+import { onTunPackets, sendData, sendProbe, transmit } from '../src/send.js';
 import { feedbackStalled, onTick } from '../src/timers.js';
 import { createTwin, ipv4Packet } from './plane-twin.js';
 import type { Twin } from './plane-twin.js';
@@ -78,6 +78,30 @@ describe('data path between two planes', () => {
     expect(last.every((x) => x >= 1000)).toBe(true);
     expect(twin.server.peer.reorder.counters.lossSkips).toBe(1);
     expect(twin.server.peer.reorder.held).toBe(0);
+  });
+
+  it('a link that carried no data for a whole wait does not hold back the proof of a loss', () => {
+    // a lossy or backup link the scheduler starves must not stall every gap for the full wait
+    const twin = createTwin({ links: 3 });
+    let id = 0;
+    run(twin, 0, 300, 10, (t) => sendData(twin.client, twin.client.peer, ipv4Packet(id++), t));
+    const server = twin.server.peer;
+    expect(server.links.map((l) => l.state)).toEqual(['up', 'up', 'up']);
+    server.reorder.maxWaitMs = 200;
+    // at 700 ms link 2 last carried data at ~300 ms: idle for more than the wait. Links 0 and 1
+    // carry the next packets (as a scheduler that starves link 2 would), and one is lost.
+    const client = twin.client.peer;
+    for (let k = 0; k < 6; k++) {
+      const seq = client.dataSeq;
+      client.dataSeq = (seq + 1) >>> 0;
+      transmit(twin.client, client, client.sealer!, client.links[k % 2]!, TYPE_DATA, seq, ipv4Packet(2000 + k), 700);
+    }
+    twin.wire.splice(twin.wire.findIndex((d) => d.link === 0), 1);
+    twin.flush(700);
+    expect(server.links[2]!.state).not.toBe('down');
+    expect(server.reorder.counters.lossSkips).toBe(1);
+    expect(server.reorder.held).toBe(0);
+    expect(twin.server.written.map(idOf).slice(-5)).toEqual([2001, 2002, 2003, 2004, 2005]);
   });
 
   it('redundant: every packet goes on every link and is written once', () => {
