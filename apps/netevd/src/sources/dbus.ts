@@ -428,8 +428,11 @@ export function createBusConnection(init: BusConnectionInit): BusConnection {
     if (live !== current) return;
     live = undefined;
     stats.connected = false;
-    stats.disconnects += 1;
-    stats.lastError = `${init.name}: ${reason}`;
+    if (!stopped) {
+      // A stop is not a loss: no count, no error.
+      stats.disconnects += 1;
+      stats.lastError = `${init.name}: ${reason}`;
+    }
     clearInterval(current.watchdog);
     current.controller.abort();
     current.bus.removeAllListeners('message');
