@@ -15,7 +15,15 @@
  */
 import { parseCidr } from '@edgebox/peers';
 import { z } from 'zod';
-import { REKEY_AFTER_BYTES, REKEY_AFTER_MESSAGES, REKEY_AFTER_MS } from './constants.js';
+import {
+  CONNECTION_WINDOW_INITIAL_BYTES,
+  CONNECTION_WINDOW_MAX_BYTES,
+  REKEY_AFTER_BYTES,
+  REKEY_AFTER_MESSAGES,
+  REKEY_AFTER_MS,
+  STREAM_WINDOW_INITIAL_BYTES,
+  STREAM_WINDOW_MAX_BYTES,
+} from './constants.js';
 
 /** Default port of the ops server (metrics, health, status) of a tunnel process. */
 export const TUNNEL_OPS_PORT = 9471;
@@ -120,6 +128,14 @@ export const TunnelConfigSchema = z
         maxStreams: z.int().min(1).max(1_000_000).default(10_000),
         /** Streams the peer may open on one session (mux maxStreams). */
         maxStreamsPerSession: z.int().min(1).max(1 << 20).default(4096),
+        /**
+         * Receive window per stream (granted above the protocol's initial 256 KiB, so the
+         * peer needs no matching setting). Bigger: more throughput per stream over a long
+         * path; a stalled reader holds at most this much.
+         */
+        streamWindowBytes: z.int().min(STREAM_WINDOW_INITIAL_BYTES).max(STREAM_WINDOW_MAX_BYTES).default(1024 * 1024),
+        /** Receive window of a session (all streams' bytes in flight towards us). */
+        connectionWindowBytes: z.int().min(CONNECTION_WINDOW_INITIAL_BYTES).max(CONNECTION_WINDOW_MAX_BYTES).default(4 * 1024 * 1024),
       })
       .prefault({}),
     heartbeat: z

@@ -75,6 +75,15 @@ export interface MuxInit extends RekeyLimits {
   streamWindowBytes?: number;
   /** Initial connection window (default 1 MiB; both sides must agree). */
   connectionWindowBytes?: number;
+  /**
+   * Receive window per stream this side grants (default: the initial window). Above the
+   * initial window the difference goes out as a WINDOW_UPDATE right after OPEN / OPEN_ACK
+   * (tunnel.md §5: credit beyond the initial window is granted, never assumed), so the peer
+   * needs no matching setting. A stalled reader holds at most this much. Max 16 MiB.
+   */
+  receiveWindowBytes?: number;
+  /** Receive window of the connection (default: the initial one), granted the same way at start. */
+  receiveConnectionWindowBytes?: number;
   /** Datagrams queued per udp stream before dropping (default 256). */
   datagramQueue?: number;
   /** Outstanding pings (default 16). */
@@ -184,6 +193,8 @@ class Multiplexer implements Mux, StreamHost {
   private readonly maxStreams: number;
   private readonly streamWindow: number;
   private readonly connectionWindow: number;
+  private readonly receiveWindow: number;
+  private readonly receiveConnectionWindow: number;
   private readonly datagramQueue: number;
   private readonly maxPendingPings: number;
   private readonly authorizeOpen: ((request: OpenRequest, id: number) => number) | undefined;
@@ -213,12 +224,16 @@ class Multiplexer implements Mux, StreamHost {
     this.maxStreams = init.maxStreams ?? DEFAULT_MAX_STREAMS;
     this.streamWindow = init.streamWindowBytes ?? STREAM_WINDOW_INITIAL_BYTES;
     this.connectionWindow = init.connectionWindowBytes ?? CONNECTION_WINDOW_INITIAL_BYTES;
+    this.receiveWindow = init.receiveWindowBytes ?? this.streamWindow;
+    this.receiveConnectionWindow = init.receiveConnectionWindowBytes ?? this.connectionWindow;
     this.datagramQueue = init.datagramQueue ?? DEFAULT_DATAGRAM_QUEUE;
     this.maxPendingPings = init.maxPendingPings ?? 16;
     for (const [k, v, min, max] of [
       ['maxStreams', this.maxStreams, 1, 1 << 20],
       ['streamWindowBytes', this.streamWindow, 1024, STREAM_WINDOW_MAX_BYTES],
       ['connectionWindowBytes', this.connectionWindow, MAX_DATA_BYTES, CONNECTION_WINDOW_MAX_BYTES],
+      ['receiveWindowBytes', this.receiveWindow, this.streamWindow, STREAM_WINDOW_MAX_BYTES],
+      ['receiveConnectionWindowBytes', this.receiveConnectionWindow, this.connectionWindow, CONNECTION_WINDOW_MAX_BYTES],
       ['datagramQueue', this.datagramQueue, 1, 65536],
       ['maxPendingPings', this.maxPendingPings, 1, 1024],
     ] as const) {
@@ -251,6 +266,13 @@ class Multiplexer implements Mux, StreamHost {
       queueMicrotask(() => this.onData(EMPTY_CHUNK));
     }
     t.resume(); // a handshake runner pauses the transport so nothing is emitted unheard
+    const extra = this.receiveConnectionWindow - this.connectionWindow;
+    if (extra > 0) {
+      // The connection window above the initial one, granted at once (tunnel.md §5).
+      this.connectionReceiveCredit += extra;
+      encodeWindowUpdate(this.scratch, 0, extra);
+      this.send(FRAME_WINDOW_UPDATE, 0, 0, this.scratch.subarray(0, 4));
+    }
     // Credit travels in small frames: Nagle + delayed ACK would hold them ~40 ms and stall
     // every window (measured: 8 streams fell from 4.2 Gbit/s to 0.19 over loopback).
     const noDelay = (t as { setNoDelay?: (on: boolean) => unknown }).setNoDelay;
@@ -411,7 +433,7 @@ class Multiplexer implements Mux, StreamHost {
     const s = this.streamFor(id);
     // The connection credit comes back on arrival, whatever the stream does with it (§5).
     this.connectionUngranted += n;
-    if (this.connectionUngranted >= this.connectionWindow >>> 1) this.grantConnection();
+    if (this.connectionUngranted >= this.receiveConnectionWindow >>> 1) this.grantConnection();
     if (s === null) return;
     if (s.udp) throw this.protocol(`DATA on udp stream ${id}`);
     if (s.remoteFin) throw this.protocol(`DATA after FIN on stream ${id}`);
@@ -435,11 +457,20 @@ class Multiplexer implements Mux, StreamHost {
     if (!s.live || s.remoteFin || this.closed) return;
     const consumed = s.received - s.readableLength - s.granted;
     if (consumed <= 0) return;
-    const half = this.streamWindow >>> 1;
+    const half = this.receiveWindow >>> 1;
     if (consumed < half && s.receiveCredit >= half) return;
     s.granted += consumed;
     s.receiveCredit += consumed;
     encodeWindowUpdate(this.scratch, 0, consumed);
+    this.send(FRAME_WINDOW_UPDATE, 0, s.id, this.scratch.subarray(0, 4));
+  }
+
+  /** Grants the receive window above the initial one (tunnel.md §5), once per stream. */
+  private growReceiveWindow(s: StreamState): void {
+    const extra = this.receiveWindow - this.streamWindow;
+    if (extra <= 0 || s.udp) return;
+    s.receiveCredit += extra; // now receiveCredit = receiveWindow - (received - granted)
+    encodeWindowUpdate(this.scratch, 0, extra);
     this.send(FRAME_WINDOW_UPDATE, 0, s.id, this.scratch.subarray(0, 4));
   }
 
@@ -482,6 +513,7 @@ class Multiplexer implements Mux, StreamHost {
     this.stats.streamsAccepted++;
     this.stats.openStreams = this.streams.size;
     this.send(FRAME_OPEN_ACK, 0, id, NO_BODY);
+    this.growReceiveWindow(s);
     this.onStream!(s);
   }
 
@@ -599,6 +631,7 @@ class Multiplexer implements Mux, StreamHost {
     this.stats.streamsOpened++;
     this.stats.openStreams = this.streams.size;
     this.send(FRAME_OPEN, 0, id, body);
+    this.growReceiveWindow(s);
     return s;
   }
 

@@ -170,6 +170,8 @@ export function muxInit(config: TunnelConfig, role: 'source' | 'dest'): MuxInit 
   return {
     role,
     maxStreams: config.limits.maxStreamsPerSession,
+    receiveWindowBytes: config.limits.streamWindowBytes,
+    receiveConnectionWindowBytes: config.limits.connectionWindowBytes,
     rekeyAfterBytes: config.rekey.afterBytes,
     rekeyAfterMessages: config.rekey.afterMessages,
     rekeyAfterMs: config.rekey.afterMs,
