@@ -16,7 +16,11 @@ export interface EngineHooks {
   warn(message: string, err?: unknown): void;
 }
 
-/** Plain counters; the metrics copy them at scrape time. */
+/**
+ * Plain counters; the metrics copy them at scrape time.
+ *
+ * @example counters.bump(counters.handshakes, 'CRYPTO_CERT_EXPIRED');
+ */
 export class EngineCounters {
   handshakes = new Map<string, number>();
   recoveries = new Map<string, number>();
@@ -62,7 +66,11 @@ export type SessionStatus = {
   establishedAt: string;
 };
 
-/** JSON row of a session. */
+/**
+ * JSON row of a session.
+ *
+ * @example const rows = [...engine.sessions].map(sessionStatus);
+ */
 export function sessionStatus(s: Session): SessionStatus {
   const st = s.mux.stats;
   return {
@@ -81,7 +89,11 @@ export function sessionStatus(s: Session): SessionStatus {
   };
 }
 
-/** Totals over closed and live sessions. */
+/**
+ * Totals over closed and live sessions.
+ *
+ * @example const { bytesIn, openStreams } = totals(engine.counters, engine.sessions);
+ */
 export function totals(counters: EngineCounters, sessions: Iterable<Session>): { bytesIn: number; bytesOut: number; rekeys: number; openStreams: number } {
   let bytesIn = counters.closedBytesIn;
   let bytesOut = counters.closedBytesOut;
@@ -96,7 +108,12 @@ export function totals(counters: EngineCounters, sessions: Iterable<Session>): {
   return { bytesIn, bytesOut, rekeys, openStreams };
 }
 
-/** Waits until `cond()` or the deadline (polling on a coarse timer; cold path: stop/drain). */
+/**
+ * Waits until `cond()` or the deadline (polling on a coarse timer; cold path: stop/drain).
+ * Resolves false when the deadline passed first.
+ *
+ * @example await waitFor(() => sessions.size === 0, deadlineMs);
+ */
 export async function waitFor(cond: () => boolean, deadlineMs: number, stepMs = 20): Promise<boolean> {
   const end = Date.now() + deadlineMs;
   while (!cond()) {

@@ -165,7 +165,11 @@ class TunnelSession implements Session {
   }
 }
 
-/** Mux options from the config (rekey limits, stream cap). */
+/**
+ * Mux options from the config (rekey limits, stream cap, receive windows).
+ *
+ * @example const mux = createMux({ transport, keys }, muxInit(config, 'source'));
+ */
 export function muxInit(config: TunnelConfig, role: 'source' | 'dest'): MuxInit {
   return {
     role,
@@ -182,7 +186,11 @@ function peerName(peer: { kind: string; commonName?: string; pskId?: string }): 
   return peer.kind === 'certificate' ? (peer.commonName ?? '') : (peer.pskId ?? '');
 }
 
-/** Crypto code behind a failed handshake (details.cause), else the error's own code. */
+/**
+ * Crypto code behind a failed handshake (details.cause), else the error's own code.
+ *
+ * @example failureCode(err) // 'CRYPTO_CERT_REVOKED' for a TUNNEL_HANDSHAKE caused by it
+ */
 export function failureCode(err: unknown): string {
   const details = (err as { details?: { cause?: unknown } }).details;
   if (typeof details?.cause === 'string') return details.cause;
