@@ -111,7 +111,7 @@ class TunnelSession implements Session {
   private tick(): void {
     if (this.ended) return;
     if (this.mux.draining && this.state === 'active') {
-      // The peer sent GOAWAY: this session takes no new streams; tell the owner now.
+      // The peer sent GOAWAY and the owner has not noticed yet: this session takes no new streams.
       this.state = 'draining';
       this.hooks.onGoAway?.(this);
     }

@@ -280,9 +280,24 @@ class Source implements SourceEngine {
     this.scheduleConnect(retryInMs);
   }
 
-  whenConnected(timeoutMs: number): Promise<Session> {
+  /**
+   * The session new streams go to, or null. A GOAWAY from the dest is seen here at once
+   * (not only at the next heartbeat tick): the session is handed over and a new one dialled.
+   */
+  private usable(): Session | null {
     const s = this.active;
-    if (s !== null && s.state === 'active') return Promise.resolve(s);
+    if (s === null) return null;
+    if (s.mux.draining && s.state === 'active') {
+      s.state = 'draining';
+      this.onPeerGoAway(s);
+      return null;
+    }
+    return s.state === 'active' ? s : null;
+  }
+
+  whenConnected(timeoutMs: number): Promise<Session> {
+    const s = this.usable();
+    if (s !== null) return Promise.resolve(s);
     if (this.stopped) return Promise.reject(new TunnelError('TUNNEL_CLOSED', 'source stopped'));
     return new Promise((resolve, reject) => {
       const w = {
@@ -320,8 +335,8 @@ class Source implements SourceEngine {
 
   /** The session to open on now, or after waiting for one (the client is paused meanwhile). */
   private withSession(c: Socket, open: (s: Session) => void): void {
-    const s = this.active;
-    if (s !== null && s.state === 'active' && !s.mux.draining) {
+    const s = this.usable();
+    if (s !== null) {
       open(s);
       return;
     }
@@ -391,8 +406,8 @@ class Source implements SourceEngine {
       flow.stream.write(msg);
       return;
     }
-    const s = this.active;
-    if (s === null || s.state !== 'active' || s.mux.draining || this.flowCount >= this.config.udp.maxFlows) {
+    const s = this.usable();
+    if (s === null || this.flowCount >= this.config.udp.maxFlows) {
       this.counters.udpDropped++;
       return;
     }

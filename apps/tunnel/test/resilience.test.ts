@@ -20,6 +20,7 @@ import {
   type IdentityFiles,
   type Pki,
 } from './fixtures.js';
+import type { DestEngine } from '../src/dest.js';
 
 let pki: Pki;
 let srcId: IdentityFiles;
@@ -299,5 +300,28 @@ describe('resilience', () => {
     const r = await pending;
     expect(r.got).toBe(r.sent);
     expect(source.status().counters.clientsRefused).toBe(0);
+  });
+
+  it('a GOAWAY from the dest while a stream runs: the next client goes to a new session at once, the running stream finishes', async () => {
+    const dest = await tunnels.start(destConfig(pki, dstId, services()));
+    const source = await tunnels.start(sourceConfig(pki, srcId, destAddress(dest), { source: forwards }));
+    const first = await sourceEngine(source).whenConnected(5000);
+    await until(() => dest.status().dest!.sessions.length === 1, 'dest session');
+    const held = connect(listenPort(source, { port: 7001 }), '127.0.0.1');
+    held.write('x');
+    await once(held, 'data');
+    const away = nextEvent(source, 'recovery', (e) => e.reason === 'peer-going-away');
+    for (const s of (dest.engine as DestEngine).sessions) s.drain(10_000); // the dest's GOAWAY
+    await until(() => first.mux.draining, 'source saw GOAWAY');
+    const r = await tcpRoundTrip(listenPort(source, { port: 7001 }), random(10_000));
+    expect(r.got).toBe(r.sent);
+    expect((await away).session).toBe(first.id);
+    expect(sourceEngine(source).active!.id).not.toBe(first.id);
+    held.end('y');
+    let echoed = '';
+    held.on('data', (d: Buffer) => (echoed += d.toString()));
+    await new Promise((r2) => held.on('close', r2));
+    expect(echoed).toBe('y'); // the old stream finished on the draining session
+    await until(() => source.status().source!.sessions.length === 1, 'old session closed once drained');
   });
 });
