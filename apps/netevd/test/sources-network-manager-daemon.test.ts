@@ -31,7 +31,7 @@ interface ScriptRun {
   addresses: string;
 }
 
-describe.runIf(root.ok)('netevd daemon with a fake NetworkManager on a private bus (root)', () => {
+describe.runIf(root.ok)('netevd daemon with a fake NetworkManager on a private bus (root)', { timeout: 120_000 }, () => {
   let lab: Lab;
   let home: PrivateBusHome;
   let dir: string;
