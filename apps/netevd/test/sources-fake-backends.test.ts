@@ -82,7 +82,7 @@ afterAll(async () => {
 const FAST = { reconnectInitialMs: 50, reconnectMaxMs: 200, callTimeoutMs: 2_000, watchdogMs: 200 };
 
 
-describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)', () => {
+describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)', { timeout: 60_000 }, () => {
   const eth0 = (): FakeDevice => ({ path: `${NM_PATH}/Devices/1`, iface: 'eth0', state: 100, ip4: ['10.0.0.2/24'], ip6: ['fd00::2/64'] });
   const wlan0 = (): FakeDevice => ({ path: `${NM_PATH}/Devices/2`, iface: 'wlan0', state: 30, ip4: [], ip6: [] });
 
@@ -354,7 +354,7 @@ async function startFakeNetworkd(address: string, links: FakeLink[]) {
   };
 }
 
-describe('networkd source (fake systemd-networkd on a private dbus-daemon)', () => {
+describe('networkd source (fake systemd-networkd on a private dbus-daemon)', { timeout: 60_000 }, () => {
   const nd0 = (): FakeLink => ({
     ifindex: 12,
     name: 'nd0',
