@@ -7,8 +7,9 @@
  *                          added back (degraded <-> routable) by a long-lived `ip -batch -`,
  *                          and the time from writing the command line to the first line of the degraded.d /
  *                          routable.d script (`date +%s%N`, wall clock) is one sample. Per
- *                          run: 60 toggles, 80 ms apart (each its own burst: debounce waitMs
- *                          20, leading). Needs root. Not carrier changes: the kernel's
+ *                          run: 100 toggles, 60 ms apart (each its own burst: debounce waitMs
+ *                          20, leading); the bench waits on inotify, not by polling, so it
+ *                          does not compete with the daemon for the CPU. Needs root. Not carrier changes: the kernel's
  *                          linkwatch sends those up to 1 s late (rate-limited), which would
  *                          measure the kernel, not netevd.
  *   netevd-rss             that daemon's VmRSS after the runs
@@ -19,7 +20,7 @@
  *                          for it; otherwise null with the reason (BENCH.md)
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, watch } from 'node:fs';
 import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ import { createLab, gc, rootStatus } from '@edgebox/netlab';
 import { createNetevdService } from '../src/service.js';
 
 const RUNS = 3;
-const TOGGLES = 60;
+const TOGGLES = 100;
 const EVENTS = 40_000;
 const appDir = join(import.meta.dirname, '..');
 
@@ -106,6 +107,9 @@ async function latencyRuns(): Promise<LatencyRun[]> {
   try {
     await sleep(1500); // started: the first toggle below waits for its mark anyway
     const readMarks = (): string[] => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter((l) => l !== '') : []);
+    await writeFile(marks, '');
+    let wake: (() => void) | undefined;
+    const watcher = watch(marks, () => wake?.());
     for (let run = 0; run < RUNS; run++) {
       const samples: number[] = [];
       for (let i = 0; i < TOGGLES; i++) {
@@ -116,18 +120,23 @@ async function latencyRuns(): Promise<LatencyRun[]> {
         const deadline = Date.now() + 3000;
         let line: string | undefined;
         while (line === undefined && Date.now() < deadline) {
+          const changed = new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, 50); // inotify is the fast path; this only bounds a missed wake-up
+          });
           const all = readMarks();
           line = all.slice(before).find((l) => l.endsWith(down ? ' degraded' : ' routable'));
-          if (line === undefined) await sleep(2);
+          if (line === undefined) await changed;
         }
         if (line === undefined) throw new Error(`no ${down ? 'degraded' : 'routable'} script within 3 s (toggle ${i})`);
         samples.push(Number(line.split(' ')[0]) / 1e6 - t0);
-        await sleep(80);
+        await sleep(60);
       }
       const status = readFileSync(`/proc/${daemon.pid}/status`, 'utf8');
       const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
       runs.push({ p50: percentile(samples, 50), p99: percentile(samples, 99), rssMb: rssKb / 1024 });
     }
+    watcher.close();
   } finally {
     changer.stdin!.end();
     daemon.kill('SIGTERM');

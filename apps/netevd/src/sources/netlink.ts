@@ -2,9 +2,10 @@
  * The netlink source: kernel link / address / route / rule changes as @edgebox/events v1
  * events on the daemon's bus, no DBus needed.
  *
- *   1. trigger    one long-lived `ip -o monitor link address route rule` (rtnetlink
+ *   1. trigger    one long-lived `ip -o monitor label link address route rule` (rtnetlink
  *                 multicast, no polling). `ip monitor` has no JSON output, so its lines are only
- *                 triggers: what changed is read back with `ip -j addr show`.
+ *                 triggers: what changed is read back with `ip -j addr show`, written to a
+ *                 long-lived `ip -j -batch -` (ip-command.ts createBatchIp: no spawn per read).
  *   2. coalesce   at most one re-read in flight and one pending: a line arriving during a read
  *                 marks the snapshot dirty, and one more read follows. A flap storm of 1,000
  *                 changes costs back-to-back reads, never a queue of them, and the first change
@@ -28,7 +29,7 @@ import { createInterface } from 'node:readline';
 import { isAddress } from '@edgebox/events';
 import type { EventBus, EventFactory, JsonObject } from '@edgebox/events';
 import { NetevdError } from '../errors.js';
-import { ipJson, runIp } from '../ip-command.js';
+import { createBatchIp, ipJson } from '../ip-command.js';
 import type { IpAddrInfo, IpLinkJson, IpRunner } from '../ip-command.js';
 
 /** A state of netevd's link model (networkd's operational states, plus removed). */
@@ -148,7 +149,9 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
  * await src.start(); // one link.state per interface, then changes as they happen
  */
 export function createNetlinkSource(init: NetlinkSourceInit): NetlinkSource {
-  const ip = init.ip ?? runIp;
+  // Reads go through one long-lived `ip -j -batch -` (no process spawn per change).
+  const batch = init.ip === undefined ? createBatchIp(init.netns) : undefined;
+  const ip = init.ip ?? batch!.run;
   const accept = init.accept ?? (() => true);
   const ownProto = init.ownProtocol === undefined ? undefined : new RegExp(` proto ${init.ownProtocol}(?:\\s|$)`);
   const restartMin = init.restartMinMs ?? 250;
@@ -310,6 +313,7 @@ export function createNetlinkSource(init: NetlinkSourceInit): NetlinkSource {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
       await reading;
+      batch?.close();
     },
     interfaces: () => [...snapshot.values()],
     async refresh() {
