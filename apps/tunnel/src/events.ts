@@ -26,12 +26,12 @@ export const TunnelSessionEstablishedEvent = defineEventKind('session.establishe
 export const TunnelSessionDrainingEvent = defineEventKind('session.draining', sessionData);
 /** A session ended. */
 export const TunnelSessionClosedEvent = defineEventKind('session.closed', sessionData);
-/** A typed recovery signal: heartbeat-timeout, connection-lost, peer-going-away, connect-failed, circuit-open. */
+/** A typed recovery signal: heartbeat-timeout, connection-lost, peer-going-away, connect-failed, circuit-open, peer-certificate-expired. */
 export const TunnelRecoveryEvent = defineEventKind(
   'recovery',
   z.object({
     role,
-    reason: z.enum(['heartbeat-timeout', 'connection-lost', 'peer-going-away', 'connect-failed', 'circuit-open']),
+    reason: z.enum(['heartbeat-timeout', 'connection-lost', 'peer-going-away', 'connect-failed', 'circuit-open', 'peer-certificate-expired']),
     session: z.int().nullable(),
     code: z.string().nullable(),
     detail: z.string(),

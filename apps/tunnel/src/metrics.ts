@@ -70,7 +70,7 @@ export function registerTunnelMetrics(registry: Registry, engine: () => MetricsS
   counter('udp_flows', 'UDP datagram channels opened', (e) => e.counters.udpFlows);
   counter('udp_dropped', 'UDP datagrams dropped: no session, flow table full, socket error', (e) => e.counters.udpDropped);
   byKey('handshakes', 'Handshakes by result: ok, or the failure code (CRYPTO_*, TUNNEL_HANDSHAKE, refused-network, limit)', 'result', (e) => e.counters.handshakes);
-  byKey('recoveries', 'Recovery signals by reason (heartbeat-timeout, connection-lost, peer-going-away, connect-failed, circuit-open)', 'reason', (e) => e.counters.recoveries);
+  byKey('recoveries', 'Recovery signals by reason (heartbeat-timeout, connection-lost, peer-going-away, connect-failed, circuit-open, peer-certificate-expired)', 'reason', (e) => e.counters.recoveries);
   byKey('streams_refused', 'Streams refused by the dest (OPEN_ERR code) or failed at the source (reason)', 'reason', (e) => e.counters.streamsRefused);
 
   createCounter<'role' | 'direction'>(registry, {

@@ -31,7 +31,7 @@ import { startSource, type SourceEngine, type SourceStatus } from './source.js';
 export interface TunnelEvents {
   /** A session was established, started draining, or closed. */
   session: { role: 'source' | 'dest'; event: 'established' | 'draining' | 'closed'; session: number; peer: string; remote: string; detail: string };
-  /** A typed recovery signal (heartbeat-timeout, connection-lost, peer-going-away, connect-failed, circuit-open). */
+  /** A typed recovery signal (heartbeat-timeout, connection-lost, peer-going-away, connect-failed, circuit-open, peer-certificate-expired). */
   recovery: RecoverySignal & { role: 'source' | 'dest' };
   /** A handshake ended (`result` ok, or the failure code). */
   handshake: { role: 'source' | 'dest'; result: string; remote: string; detail: string };

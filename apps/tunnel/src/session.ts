@@ -29,7 +29,9 @@ export type RecoveryReason =
   /** A dial or handshake failed. */
   | 'connect-failed'
   /** The circuit breaker is open: no dial until it half-opens. */
-  | 'circuit-open';
+  | 'circuit-open'
+  /** The peer's certificate reached its notAfter: a session never outlives it. */
+  | 'peer-certificate-expired';
 
 /** A typed recovery signal (event `recovery`). */
 export type RecoverySignal = {
@@ -92,10 +94,11 @@ class TunnelSession implements Session {
   private readonly heartbeat: HeartbeatInit;
   private timer: NodeJS.Timeout | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   private ended = false;
   private signal: RecoverySignal | null = null;
 
-  constructor(mux: Mux, peer: string, remote: string, suite: string, heartbeat: HeartbeatInit, hooks: SessionHooks) {
+  constructor(mux: Mux, peer: string, remote: string, suite: string, heartbeat: HeartbeatInit, hooks: SessionHooks, peerNotAfterMs: number | null) {
     this.mux = mux;
     this.peer = peer;
     this.remote = remote;
@@ -104,6 +107,19 @@ class TunnelSession implements Session {
     this.hooks = hooks;
     this.timer = setInterval(() => this.tick(), heartbeat.intervalMs);
     this.timer.unref();
+    if (peerNotAfterMs !== null) {
+      // Timers hold at most 2^31 - 1 ms (~24.8 days): a longer certificate is checked again then.
+      const armExpiry = (): void => {
+        const left = peerNotAfterMs - Date.now();
+        if (left <= 0) {
+          this.close({ reason: 'peer-certificate-expired', session: this.id, code: 'CRYPTO_CERT_EXPIRED', detail: `${peer}'s certificate expired at ${new Date(peerNotAfterMs).toISOString()}`, retryInMs: null });
+          return;
+        }
+        this.expiryTimer = setTimeout(armExpiry, Math.min(left, 0x7fff_ffff));
+        this.expiryTimer.unref();
+      };
+      armExpiry();
+    }
     void mux.done.then((err) => this.end(err));
   }
 
@@ -158,6 +174,7 @@ class TunnelSession implements Session {
     this.ended = true;
     if (this.timer !== null) clearInterval(this.timer);
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     const signal =
       this.signal ??
       (err === undefined ? null : { reason: 'connection-lost' as const, session: this.id, code: isTunnelError(err) ? err.code : failureCode(err), detail: err.message, retryInMs: null });
@@ -184,6 +201,10 @@ export function muxInit(config: TunnelConfig, role: 'source' | 'dest'): MuxInit 
 
 function peerName(peer: { kind: string; commonName?: string; pskId?: string }): string {
   return peer.kind === 'certificate' ? (peer.commonName ?? '') : (peer.pskId ?? '');
+}
+
+function peerNotAfter(peer: { kind: string; notAfter?: Date }): number | null {
+  return peer.kind === 'certificate' && peer.notAfter !== undefined ? peer.notAfter.getTime() : null;
 }
 
 /**
@@ -236,7 +257,7 @@ export async function dialSession(init: DialInit): Promise<Session> {
   });
   const { result, leftover } = await initiateStreamHandshake(sock, createInitiator(init.credentials), { timeoutMs, ...(init.signal === undefined ? {} : { signal: init.signal }) });
   const mux = createMux({ transport: sock, keys: result, leftover }, muxInit(config, 'source'));
-  const session = new TunnelSession(mux, peerName(result.peer), `${init.host}:${init.port}`, result.suite, config.heartbeat, init.hooks);
+  const session = new TunnelSession(mux, peerName(result.peer), `${init.host}:${init.port}`, result.suite, config.heartbeat, init.hooks, peerNotAfter(result.peer));
   result.destroy(); // the sealer holds its own copies of the keys
   return session;
 }
@@ -256,7 +277,7 @@ export async function acceptSession(
   const { result, leftover } = await acceptStreamHandshake(sock, responder, { peerAddress: remote, timeoutMs: init.config.reconnect.handshakeTimeoutMs });
   sock.setNoDelay(true);
   const mux = createMux({ transport: sock, keys: result, leftover }, { ...muxInit(init.config, 'dest'), ...init.mux });
-  const session = new TunnelSession(mux, peerName(result.peer), remote, result.suite, init.config.heartbeat, init.hooks);
+  const session = new TunnelSession(mux, peerName(result.peer), remote, result.suite, init.config.heartbeat, init.hooks, peerNotAfter(result.peer));
   result.destroy();
   return session;
 }

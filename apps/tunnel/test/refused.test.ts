@@ -205,4 +205,16 @@ describe('refused streams', () => {
     await until(() => source.status().openStreams === 0, 'stream gone');
     expect(await source.registry.metrics()).toMatch(/edgebox_tunnel_streams_refused_total\{role="source",reason="UNREACHABLE"[^}]*\} 1\n/);
   });
+
+  it("a session never outlives the peer's certificate: closed at its notAfter, then refused as expired", async () => {
+    const dest = await tunnels.start(destConfig(pki, dstId, services()));
+    // Valid for 2 more seconds (a day long, started a day ago less 2 s).
+    const shortLived = await pki.issue('source-short', 'client', { notBefore: new Date(Date.now() - 86_400_000 + 2000), validityDays: 1 });
+    const expired = nextEvent(dest, 'recovery', (e) => e.reason === 'peer-certificate-expired');
+    const refused = refusedBy(dest, 'CRYPTO_CERT_EXPIRED');
+    const source = await tunnels.start(sourceConfig(pki, shortLived, destAddress(dest)));
+    await sourceEngine(source).whenConnected(5000);
+    expect((await expired).code).toBe('CRYPTO_CERT_EXPIRED');
+    await refused; // the source's next handshake with the same certificate
+  });
 });
