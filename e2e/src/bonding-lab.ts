@@ -34,6 +34,10 @@ export const BOND_SERVER_TUN = '10.99.0.1';
 export const BOND_CLIENT_TUN = '10.99.0.2';
 /** Tunnel address of the server's `site-r` client (redundant downstream). */
 export const BOND_REDUNDANT_TUN = '10.99.0.3';
+/** IPv6 inside the bond (tun.address6 / tunAddress6). */
+export const BOND_SERVER_TUN6 = 'fd00:99::1';
+export const BOND_CLIENT_TUN6 = 'fd00:99::2';
+export const BOND_REDUNDANT_TUN6 = 'fd00:99::3';
 export const BOND_LISTEN = '10.71.0.1';
 export const BOND_PORT = 51820;
 /** A cold tsx start on a loaded 2-core box. */
@@ -121,13 +125,13 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
 
   const serverConfig = {
     mode: 'server',
-    tun: { name: 'bond0', address: `${BOND_SERVER_TUN}/24` },
+    tun: { name: 'bond0', address: `${BOND_SERVER_TUN}/24`, address6: `${BOND_SERVER_TUN6}/64` },
     server: {
       listen: `${BOND_LISTEN}:${BOND_PORT}`,
       clients: [
-        { name: 'site-a', psk, tunAddress: BOND_CLIENT_TUN },
+        { name: 'site-a', psk, tunAddress: BOND_CLIENT_TUN, tunAddress6: BOND_CLIENT_TUN6 },
         // the same PSK under another name: a client whose downstream is redundant too
-        { name: 'site-r', psk, tunAddress: BOND_REDUNDANT_TUN, scheduler: 'redundant' },
+        { name: 'site-r', psk, tunAddress: BOND_REDUNDANT_TUN, tunAddress6: BOND_REDUNDANT_TUN6, scheduler: 'redundant' },
       ],
     },
     ops: { port: 9470 },
@@ -170,7 +174,11 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
       const config = {
         mode: 'client',
         identity: { psk: o.psk ?? psk },
-        tun: { name: 'bond0', address: `${o.name === 'site-r' ? BOND_REDUNDANT_TUN : BOND_CLIENT_TUN}/24` },
+        tun: {
+          name: 'bond0',
+          address: `${o.name === 'site-r' ? BOND_REDUNDANT_TUN : BOND_CLIENT_TUN}/24`,
+          address6: `${o.name === 'site-r' ? BOND_REDUNDANT_TUN6 : BOND_CLIENT_TUN6}/64`,
+        },
         client: {
           name: o.name ?? 'site-a',
           server: `${BOND_LISTEN}:${BOND_PORT}`,

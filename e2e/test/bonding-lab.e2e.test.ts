@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { gc } from '@edgebox/netlab';
 import { runIperf, runPing } from '@edgebox/vpn-peers';
 import type { IperfResult } from '@edgebox/vpn-peers';
-import { BOND_CLIENT_TUN, BOND_SERVER_TUN, createBondLab } from '../src/bonding-lab.js';
+import { BOND_CLIENT_TUN, BOND_CLIENT_TUN6, BOND_SERVER_TUN, BOND_SERVER_TUN6, createBondLab } from '../src/bonding-lab.js';
 import type { BondLab, BondProcess } from '../src/bonding-lab.js';
 import { readPcapUdp } from '../src/bonding-pcap.js';
 import type { PeerEvent } from '../src/json-lines.js';
@@ -84,6 +84,19 @@ describe.runIf(root.ok)('bonding VPN over three shaped uplinks', () => {
     expect(up.received).toBe(10);
     expect(down.received).toBe(10);
   }, 30_000);
+
+  it('IPv6 inside the bond: ping6 both ways and iperf3 TCP over IPv6 in both directions', async () => {
+    await connect();
+    const up = await runPing(b().lab, { node: 'client', address: BOND_SERVER_TUN6, count: 10, intervalSeconds: 0.1 });
+    const down = await runPing(b().lab, { node: 'server', address: BOND_CLIENT_TUN6, count: 10, intervalSeconds: 0.1 });
+    const upload = await runIperf(b().lab, { client: 'client', server: 'server', address: BOND_SERVER_TUN6, seconds: 3 });
+    const download = await runIperf(b().lab, { client: 'client', server: 'server', address: BOND_SERVER_TUN6, seconds: 3, reverse: true });
+    report(`IPv6 inside: ping median up ${up.medianMs} / down ${down.medianMs} ms; iperf3 upload ${upload.receiverMbps.toFixed(1)}, download ${download.receiverMbps.toFixed(1)} Mbit/s`);
+    expect(up.received).toBe(10);
+    expect(down.received).toBe(10);
+    expect(upload.receiverMbps).toBeGreaterThan(RATE_MBIT);
+    expect(download.receiverMbps).toBeGreaterThan(RATE_MBIT);
+  }, 40_000);
 
   it('iperf3 TCP through the bond in both directions uses more than one uplink', async () => {
     const upload = await runIperf(b().lab, { client: 'client', server: 'server', address: BOND_SERVER_TUN, seconds: 5 });

@@ -170,7 +170,7 @@ class ClientPlaneImpl implements ClientPlane {
     const client = config.client!;
     const cidr = parseCidr(config.tun.address)!;
     try {
-      this.tun = await openTunDevice({ name: config.tun.name, mtu: this.tunMtu, addresses: [`${cidr.address}/${cidr.prefix}`], ...(config.tun.netns === undefined ? {} : { netns: config.tun.netns }) });
+      this.tun = await openTunDevice({ name: config.tun.name, mtu: this.tunMtu, addresses: [`${cidr.address}/${cidr.prefix}`, ...(config.tun.address6 === undefined ? [] : [config.tun.address6])], ...(config.tun.netns === undefined ? {} : { netns: config.tun.netns }) });
     } catch (cause) {
       throw new BondingError('BONDING_START', `tun ${config.tun.name} cannot be opened: ${(cause as Error).message}`, { cause });
     }

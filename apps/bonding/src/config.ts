@@ -54,6 +54,40 @@ export function decodePsk(text: string): Uint8Array | null {
   return bytes.length === PSK_BYTES ? new Uint8Array(bytes) : null;
 }
 
+/** The 16 bytes of an IPv6 address (the caller checked isIP(text) === 6). */
+export function ipv6Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(16);
+  let body = text;
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(body);
+  if (v4 !== null) {
+    // embedded IPv4 (::ffff:192.0.2.1): the last two groups
+    out[12] = Number(v4[1]);
+    out[13] = Number(v4[2]);
+    out[14] = Number(v4[3]);
+    out[15] = Number(v4[4]);
+    body = `${body.slice(0, v4.index)}0:0`;
+  }
+  const [head = '', tail] = body.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  for (let i = 0; i < 8; i++) {
+    if (v4 !== null && i >= 6) break;
+    const g = parseInt(groups[i] ?? '0', 16);
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  }
+  return out;
+}
+
+/** One spelling per IPv6 address (for comparisons): the 8 groups in hex, no compression. */
+export function canonicalIpv6(text: string): string {
+  const b = ipv6Bytes(text);
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  return groups.join(':');
+}
+
 /** `10.8.0.2/24` → address and prefix, or null. */
 export function parseCidr(text: string): { address: string; prefix: number; family: 4 | 6 } | null {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(text);
@@ -88,7 +122,9 @@ const IdentitySchema = z.strictObject({
 const TunSchema = z.strictObject({
   name: ifname.default(TUN_NAME_DEFAULT),
   /** The tunnel address with prefix, e.g. 10.99.0.2/24. */
-  address: z.string().refine((s) => parseCidr(s) !== null, { message: 'an address with prefix, e.g. 10.99.0.2/24' }),
+  address: z.string().refine((s) => parseCidr(s)?.family === 4, { message: 'an IPv4 address with prefix, e.g. 10.99.0.2/24' }),
+  /** Optional IPv6 tunnel address with prefix, e.g. fd00:99::2/64: the bond then carries IPv6 too. */
+  address6: z.string().refine((s) => parseCidr(s)?.family === 6, { message: 'an IPv6 address with prefix, e.g. fd00:99::2/64' }).optional(),
   /** 'auto' = 1500 − the tunnel overhead of the link family (1416 over IPv4). */
   mtu: z.union([z.literal('auto'), z.int().min(MTU_MIN).max(MTU_MAX)]).default('auto'),
   /** Move the device into this named network namespace (labs and tests; the sockets stay here). */
@@ -151,6 +187,8 @@ const ServerClientSchema = z.strictObject({
   subject: z.string().min(1).max(64).optional(),
   /** The client's tunnel address: downstream packets to it go to this client. */
   tunAddress: z.string().refine((s) => isIP(s) === 4, { message: 'an IPv4 address' }),
+  /** The client's IPv6 tunnel address (when the bond carries IPv6: tun.address6 on both ends). */
+  tunAddress6: z.string().refine((s) => isIP(s) === 6, { message: 'an IPv6 address' }).optional(),
   /** Downstream scheduler for this client (default: server.scheduler). */
   scheduler: z.enum(SCHEDULER_KINDS as [SchedulerKind, ...SchedulerKind[]]).optional(),
   /**
@@ -240,6 +278,12 @@ export const BondingConfigSchema = z
         names.add(cl.name);
         if (addresses.has(cl.tunAddress)) issue([...at, 'tunAddress'], `a unique tunnel address, ${cl.tunAddress} is used twice`, cl.tunAddress);
         addresses.add(cl.tunAddress);
+        if (cl.tunAddress6 !== undefined) {
+          const v6 = canonicalIpv6(cl.tunAddress6);
+          if (addresses.has(v6)) issue([...at, 'tunAddress6'], `a unique tunnel address, ${cl.tunAddress6} is used twice`, cl.tunAddress6);
+          addresses.add(v6);
+          if (c.tun.address6 === undefined) issue([...at, 'tunAddress6'], 'tun.address6 on the server too (the TUN carries no IPv6 without it)', cl.tunAddress6);
+        }
         const kinds = (cl.psk !== undefined ? 1 : 0) + (cl.pskFile !== undefined ? 1 : 0) + (cl.subject !== undefined ? 1 : 0);
         if (kinds !== 1) issue(at, 'exactly one of psk, pskFile or subject');
         if (cl.subject !== undefined && !certGiven) issue([...at, 'subject'], 'a certificate identity (identity.ca, cert, key) for certificate clients');

@@ -10,24 +10,29 @@
  *       ip saddr <tun subnet> oifname != "<tun>" masquerade     (or oifname "<outInterface>")
  *     }
  *   }
+ *   table ip6 edgebox_bonding { ... ip6 saddr <tun6 subnet> ... }   with tun.address6, and
+ *   net.ipv6.conf.all.forwarding = 1
  *
  * The table is (re)built in one `nft -f` transaction ("table …; delete table …; table … {…}")
  * so a leftover of a crashed run is replaced atomically, never merged.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseCidr } from './config.js';
+import { ipv6Bytes, parseCidr } from './config.js';
 import { BondingError } from './errors.js';
 
 /** The nftables table this app owns. */
 export const NAT_TABLE = 'edgebox_bonding';
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+const IP6_FORWARD = '/proc/sys/net/ipv6/conf/all/forwarding';
 
 /** Options of enableNat(). */
 export interface NatInit {
   tunName: string;
   /** The TUN address with prefix: its subnet is what gets masqueraded. */
   tunCidr: string;
+  /** The TUN's IPv6 address with prefix, when the bond carries IPv6: masqueraded too. */
+  tunCidr6?: string | undefined;
   /** Masquerade only towards this interface (default: every interface but the TUN). */
   outInterface?: string | undefined;
   /** Named namespace to configure instead of ours (labs). */
@@ -66,20 +71,33 @@ export function subnetOf(cidr: string): string {
   return `${[net >>> 24, (net >>> 16) & 255, (net >>> 8) & 255, net & 255].join('.')}/${c.prefix}`;
 }
 
-/** The nft script that (re)creates our table. */
+/** `fd00:99::2/64` → `fd00:99::/64` (the subnet of an IPv6 address with prefix). */
+export function subnet6Of(cidr: string): string {
+  const c = parseCidr(cidr);
+  if (c === null || c.family !== 6) throw new BondingError('BONDING_INVALID_ARGUMENT', `tun address6 ${cidr} is not an IPv6 address with prefix`);
+  const bytes = ipv6Bytes(c.address);
+  for (let bit = c.prefix; bit < 128; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return `${groups.join(':')}/${c.prefix}`;
+}
+
+/** The nft script that (re)creates our table(s). */
 export function natRuleset(init: NatInit): string {
   const out = init.outInterface === undefined ? `oifname != "${init.tunName}"` : `oifname "${init.outInterface}"`;
-  return [
-    `table ip ${NAT_TABLE}`,
-    `delete table ip ${NAT_TABLE}`,
-    `table ip ${NAT_TABLE} {`,
+  const table = (family: 'ip' | 'ip6', match: string): string[] => [
+    `table ${family} ${NAT_TABLE}`,
+    `delete table ${family} ${NAT_TABLE}`,
+    `table ${family} ${NAT_TABLE} {`,
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat; policy accept;',
-    `    ip saddr ${subnetOf(init.tunCidr)} ${out} masquerade`,
+    `    ${match} ${out} masquerade`,
     '  }',
     '}',
-    '',
-  ].join('\n');
+  ];
+  const lines = table('ip', `ip saddr ${subnetOf(init.tunCidr)}`);
+  if (init.tunCidr6 !== undefined) lines.push(...table('ip6', `ip6 saddr ${subnet6Of(init.tunCidr6)}`));
+  return [...lines, ''].join('\n');
 }
 
 /**
@@ -92,8 +110,14 @@ export function natRuleset(init: NatInit): string {
 export async function enableNat(init: NatInit): Promise<NatHandle> {
   const ruleset = natRuleset(init);
   const previousForward = init.netns === undefined ? (await readFile(IP_FORWARD, 'utf8')).trim() : undefined;
-  if (init.netns === undefined) await writeFile(IP_FORWARD, '1\n');
-  else await run(...withNetns(init.netns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']));
+  const v6 = init.tunCidr6 !== undefined;
+  const previousForward6 = v6 && init.netns === undefined ? (await readFile(IP6_FORWARD, 'utf8')).trim() : undefined;
+  if (init.netns === undefined) {
+    await writeFile(IP_FORWARD, '1\n');
+    if (v6) await writeFile(IP6_FORWARD, '1\n');
+  } else {
+    await run(...withNetns(init.netns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', ...(v6 ? ['net.ipv6.conf.all.forwarding=1'] : [])]));
+  }
   await run(...withNetns(init.netns, 'nft', ['-f', '-']), ruleset);
   let removed = false;
   return {
@@ -102,7 +126,9 @@ export async function enableNat(init: NatInit): Promise<NatHandle> {
       if (removed) return;
       removed = true;
       await run(...withNetns(init.netns, 'nft', ['delete', 'table', 'ip', NAT_TABLE])).catch(() => undefined);
+      if (v6) await run(...withNetns(init.netns, 'nft', ['delete', 'table', 'ip6', NAT_TABLE])).catch(() => undefined);
       if (previousForward !== undefined && previousForward !== '1') await writeFile(IP_FORWARD, `${previousForward}\n`).catch(() => undefined);
+      if (previousForward6 !== undefined && previousForward6 !== '1') await writeFile(IP6_FORWARD, `${previousForward6}\n`).catch(() => undefined);
     },
   };
 }

@@ -214,6 +214,8 @@ export interface PeerInit {
   deliver: ReorderDeliver;
   /** Server: the client's tunnel address. */
   tunAddress?: string;
+  /** Server: the client's IPv6 tunnel address, when the bond carries IPv6. */
+  tunAddress6?: string | undefined;
   /** Fixed reorder wait; undefined = derived from the links. */
   fixedWaitMs?: number | undefined;
   minWaitMs: number;
@@ -223,6 +225,8 @@ export interface PeerInit {
 export class Peer {
   readonly name: string;
   readonly tunAddress: string;
+  /** '' when the client has no IPv6 tunnel address. */
+  readonly tunAddress6: string;
   links: PeerLink[] = [];
   readonly byLinkId: (PeerLink | undefined)[] = new Array<PeerLink | undefined>(MAX_LINKS).fill(undefined);
   scheduler: Scheduler;
@@ -249,6 +253,7 @@ export class Peer {
   constructor(init: PeerInit) {
     this.name = init.name;
     this.tunAddress = init.tunAddress ?? '';
+    this.tunAddress6 = init.tunAddress6 ?? '';
     this.scheduler = createScheduler(init.scheduler);
     this.reorder = createReorderBuffer({ deliver: init.deliver, capacity: init.reorderCapacity, slotBytes: init.slotBytes });
     this.fixedWaitMs = init.fixedWaitMs;

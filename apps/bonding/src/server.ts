@@ -17,7 +17,7 @@ import type { LinkTransition, TunDevice, UdpEndpoint, UdpLink } from '@edgebox/l
 import type { HandshakeResponder, HandshakeResult } from '@edgebox/crypto';
 import { isIP } from 'node:net';
 import type { BondingConfig, BondingServerClientConfig } from './config.js';
-import { parseCidr, parseHostPort } from './config.js';
+import { ipv6Bytes, parseCidr, parseHostPort } from './config.js';
 import { CLOSE_REASON_SHUTDOWN, LINK_MTU_DEFAULT, TYPE_CLOSE, REORDER_CAPACITY_DEFAULT, REORDER_WAIT_MIN_MS, SOCKET_BUFFER_BYTES, SWEEP_INTERVAL_MS } from './constants.js';
 import { BondingError } from './errors.js';
 import type { FeedbackReport } from './feedback.js';
@@ -105,6 +105,8 @@ class ServerPlaneImpl implements ServerPlane {
   roams = 0;
   nat: NatHandle | null = null;
   private readonly routes = new Map<number, Peer>();
+  /** IPv6 routes: by the address's last 32 bits, then the full 16 bytes compared (no key string per packet). */
+  private readonly routes6 = new Map<number, { bytes: Uint8Array; peer: Peer }[]>();
   private configured: readonly ServerClient[];
   private responder: HandshakeResponder | null = null;
   private stopTicker: (() => void) | null = null;
@@ -143,12 +145,12 @@ class ServerPlaneImpl implements ServerPlane {
     }
     const cidr = parseCidr(config.tun.address)!;
     try {
-      this.tun = await openTunDevice({ name: config.tun.name, mtu: this.tunMtu, addresses: [`${cidr.address}/${cidr.prefix}`], ...(config.tun.netns === undefined ? {} : { netns: config.tun.netns }) });
+      this.tun = await openTunDevice({ name: config.tun.name, mtu: this.tunMtu, addresses: [`${cidr.address}/${cidr.prefix}`, ...(config.tun.address6 === undefined ? [] : [config.tun.address6])], ...(config.tun.netns === undefined ? {} : { netns: config.tun.netns }) });
     } catch (cause) {
       throw new BondingError('BONDING_START', `tun ${config.tun.name} cannot be opened: ${(cause as Error).message}`, { cause });
     }
     const nat = config.server!.nat;
-    if (nat.enabled) this.nat = await enableNat({ tunName: config.tun.name, tunCidr: config.tun.address, outInterface: nat.outInterface, netns: config.tun.netns });
+    if (nat.enabled) this.nat = await enableNat({ tunName: config.tun.name, tunCidr: config.tun.address, tunCidr6: config.tun.address6, outInterface: nat.outInterface, netns: config.tun.netns });
     this.socket.onMessage((data, from) => onDatagram(this, data, from, performance.now()));
     this.tun.onPackets((packets, lengths, count) => onTunPackets(this, packets, lengths, count));
     this.tun.onError((error) => this.init.warn(`tun ${this.tun.name} failed`, error));
@@ -165,8 +167,42 @@ class ServerPlaneImpl implements ServerPlane {
   }
 
   route(packet: Uint8Array): Peer | undefined {
-    if (packet[0]! >> 4 !== 4 || packet.length < 20) return undefined;
-    return this.routes.get(((packet[16]! << 24) | (packet[17]! << 16) | (packet[18]! << 8) | packet[19]!) >>> 0);
+    const version = packet[0]! >> 4;
+    if (version === 4 && packet.length >= 20) return this.routes.get(((packet[16]! << 24) | (packet[17]! << 16) | (packet[18]! << 8) | packet[19]!) >>> 0);
+    if (version !== 6 || packet.length < 40) return undefined;
+    // destination address: bytes 24..39
+    const candidates = this.routes6.get(((packet[36]! << 24) | (packet[37]! << 16) | (packet[38]! << 8) | packet[39]!) >>> 0);
+    if (candidates === undefined) return undefined;
+    for (let c = 0; c < candidates.length; c++) {
+      const bytes = candidates[c]!.bytes;
+      let same = true;
+      for (let i = 0; i < 12; i++) {
+        if (packet[24 + i] !== bytes[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return candidates[c]!.peer;
+    }
+    return undefined;
+  }
+
+  private setRoute6(peer: Peer): void {
+    if (peer.tunAddress6 === '') return;
+    const bytes = ipv6Bytes(peer.tunAddress6);
+    const key = ((bytes[12]! << 24) | (bytes[13]! << 16) | (bytes[14]! << 8) | bytes[15]!) >>> 0;
+    const list = (this.routes6.get(key) ?? []).filter((r) => r.peer.tunAddress6 !== peer.tunAddress6);
+    list.push({ bytes, peer });
+    this.routes6.set(key, list);
+  }
+
+  private deleteRoute6(peer: Peer): void {
+    if (peer.tunAddress6 === '') return;
+    const bytes = ipv6Bytes(peer.tunAddress6);
+    const key = ((bytes[12]! << 24) | (bytes[13]! << 16) | (bytes[14]! << 8) | bytes[15]!) >>> 0;
+    const list = (this.routes6.get(key) ?? []).filter((r) => r.peer !== peer);
+    if (list.length === 0) this.routes6.delete(key);
+    else this.routes6.set(key, list);
   }
 
   linkFor(peer: Peer, linkId: number, nowMs: number): PeerLink | undefined {
@@ -251,6 +287,7 @@ class ServerPlaneImpl implements ServerPlane {
     const peer: Peer = new Peer({
       name: configured.config.name,
       tunAddress: configured.config.tunAddress,
+      tunAddress6: configured.config.tunAddress6,
       scheduler: configured.config.scheduler ?? this.config.server!.scheduler,
       reorderCapacity: REORDER_CAPACITY_DEFAULT,
       slotBytes: this.tunMtu,
@@ -269,6 +306,7 @@ class ServerPlaneImpl implements ServerPlane {
     entry.context = peer;
     this.clients.set(key, peer);
     this.routes.set(ipv4ToU32(configured.config.tunAddress), peer);
+    this.setRoute6(peer);
     this.init.hooks.session(peer, 'established', `${session.aead} from ${address}`);
   }
 
@@ -285,6 +323,7 @@ class ServerPlaneImpl implements ServerPlane {
     this.clients.delete(key);
     const route = ipv4ToU32(peer.tunAddress);
     if (this.routes.get(route) === peer) this.routes.delete(route);
+    this.deleteRoute6(peer);
     peer.sealer = null;
     peer.reorder.flush();
     this.init.hooks.session(peer, event, why);
@@ -310,7 +349,7 @@ class ServerPlaneImpl implements ServerPlane {
     this.configured = clients;
     for (const [key, peer] of [...this.clients]) {
       const still = clients.find((c) => c.config.name === peer.name);
-      if (still === undefined || still.config.tunAddress !== peer.tunAddress || (key.startsWith('psk:') && still.psk === undefined)) {
+      if (still === undefined || still.config.tunAddress !== peer.tunAddress || (still.config.tunAddress6 ?? '') !== peer.tunAddress6 || (key.startsWith('psk:') && still.psk === undefined)) {
         this.table.remove(key);
         this.forget(key, peer, 'closed', 'removed or changed by a reload');
       } else {

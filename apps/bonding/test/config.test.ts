@@ -2,7 +2,7 @@
 // the value and the expectation (through @edgebox/runtime's validateConfig).
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '@edgebox/runtime';
-import { BondingConfigSchema, decodePsk, parseCidr, parseHostPort } from '../src/config.js';
+import { BondingConfigSchema, canonicalIpv6, decodePsk, ipv6Bytes, parseCidr, parseHostPort } from '../src/config.js';
 import type { BondingConfig } from '../src/config.js';
 
 const PSK = Buffer.alloc(32, 1).toString('base64');
@@ -89,6 +89,32 @@ describe('bonding config', () => {
     expect(await issues(server({ server: { listen: '10.0.0.1:1', clients: [{ name: 'c', subject: 'box', tunAddress: '10.99.0.5' }] } }))).toEqual([
       expect.stringMatching(/^bonding\.server\.clients\[0\]\.subject: .*certificate identity/),
     ]);
+  });
+
+  it('IPv6 inside the bond: tun.address6 and per-client tunAddress6, unique and only with a server address6', async () => {
+    const ok = BondingConfigSchema.parse(
+      server({ tun: { address: '10.99.0.1/24', address6: 'fd00:99::1/64' }, server: { listen: '10.0.0.1:1', clients: [{ name: 'a', psk: PSK, tunAddress: '10.99.0.2', tunAddress6: 'fd00:99::2' }] } }),
+    );
+    expect(ok.tun.address6).toBe('fd00:99::1/64');
+    expect(ok.server?.clients[0]?.tunAddress6).toBe('fd00:99::2');
+    const clients = [
+      { name: 'a', psk: PSK, tunAddress: '10.99.0.2', tunAddress6: 'fd00:99::2' },
+      { name: 'b', psk: PSK, tunAddress: '10.99.0.3', tunAddress6: 'fd00:99:0:0::0002' },
+    ];
+    expect(await issues(server({ tun: { address: '10.99.0.1/24', address6: 'fd00:99::1/64' }, server: { listen: '10.0.0.1:1', clients } }))).toEqual([
+      expect.stringMatching(/^bonding\.server\.clients\[1\]\.tunAddress6: .*fd00:99:0:0::0002 is used twice/),
+    ]);
+    expect(await issues(server({ server: { listen: '10.0.0.1:1', clients: [clients[0]] } }))).toEqual([expect.stringMatching(/^bonding\.server\.clients\[0\]\.tunAddress6: tun\.address6 on the server too/)]);
+    expect(await issues(client({ tun: { address: '10.99.0.2/24', address6: '10.99.0.2/24' } }))).toEqual([expect.stringMatching(/^bonding\.tun\.address6: an IPv6 address with prefix/)]);
+    expect(await issues(client({ tun: { address: 'fd00::2/64' } }))).toEqual([expect.stringMatching(/^bonding\.tun\.address: an IPv4 address with prefix/)]);
+  });
+
+  it('reads IPv6 addresses into bytes and one canonical spelling', () => {
+    expect([...ipv6Bytes('fd00:99::2')]).toEqual([0xfd, 0, 0, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    expect([...ipv6Bytes('::ffff:192.0.2.1')]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1]);
+    expect([...ipv6Bytes('::')]).toEqual(new Array(16).fill(0));
+    expect(canonicalIpv6('FD00:0099:0::2')).toBe('fd00:99:0:0:0:0:0:2');
+    expect(canonicalIpv6('fd00:99::2')).toBe(canonicalIpv6('fd00:99:0:0:0:0:0:2'));
   });
 
   it('parses host:port, CIDR and PSK text', () => {

@@ -1,6 +1,6 @@
 // The server's NAT ruleset: our own table, replaced as a whole, masquerading the TUN subnet.
 import { describe, expect, it } from 'vitest';
-import { NAT_TABLE, natRuleset, subnetOf } from '../src/nat.js';
+import { NAT_TABLE, natRuleset, subnet6Of, subnetOf } from '../src/nat.js';
 
 describe('NAT ruleset', () => {
   it('masquerades the TUN subnet in its own table, replaced atomically', () => {
@@ -14,6 +14,17 @@ describe('NAT ruleset', () => {
 
   it('limits the masquerade to outInterface when given', () => {
     expect(natRuleset({ tunName: 'bond0', tunCidr: '10.99.0.1/24', outInterface: 'eth0' })).toContain('ip saddr 10.99.0.0/24 oifname "eth0" masquerade');
+  });
+
+  it('masquerades the IPv6 TUN subnet in an ip6 table of the same name when the bond carries IPv6', () => {
+    const rules = natRuleset({ tunName: 'bond0', tunCidr: '10.99.0.1/24', tunCidr6: 'fd00:99::1/64' });
+    expect(rules).toContain('ip saddr 10.99.0.0/24 oifname != "bond0" masquerade');
+    expect(rules).toContain('table ip6 edgebox_bonding {');
+    expect(rules).toContain('delete table ip6 edgebox_bonding');
+    expect(rules).toContain('ip6 saddr fd00:99:0:0:0:0:0:0/64 oifname != "bond0" masquerade');
+    expect(subnet6Of('fd00:99:1:2:3:4:5:6/52')).toBe('fd00:99:1:0:0:0:0:0/52');
+    expect(subnet6Of('fd00:99:1fff::1/36')).toBe('fd00:99:1000:0:0:0:0:0/36');
+    expect(() => subnet6Of('10.0.0.1/8')).toThrow(/IPv6 address with prefix/);
   });
 
   it('computes subnets and refuses what is not IPv4 with a prefix', () => {
