@@ -14,7 +14,8 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { connect, createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { connect, createServer, isIP, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { HandshakeResponder } from '@edgebox/crypto';
 import { cidrContains, parseCidr, parseIp, unmapIpv4, type Cidr } from '@edgebox/peers';
 import { splitHostPort, type ExposedService, type TunnelConfig } from './config.js';
@@ -248,7 +249,24 @@ class Dest implements DestEngine {
     });
   }
 
+  /** A UDP target by name is resolved once per flow: `send(host)` would look it up per datagram. */
   private dialUdp(stream: TunnelStream, host: string, port: number): void {
+    if (isIP(host) !== 0) {
+      this.openUdp(stream, host, port);
+      return;
+    }
+    lookup(host).then(
+      ({ address }) => {
+        if (!stream.destroyed) this.openUdp(stream, address, port);
+      },
+      () => {
+        stream.resetCode = TUNNEL_CODES.UNREACHABLE;
+        stream.destroy();
+      },
+    );
+  }
+
+  private openUdp(stream: TunnelStream, host: string, port: number): void {
     const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
     const flow: UdpFlow = { sock, stream, last: performance.now(), closed: false };
     this.udpFlows.add(flow);
@@ -257,7 +275,7 @@ class Dest implements DestEngine {
       this.counters.udpDropped++;
     });
     sock.on('message', (msg, rinfo) => {
-      if (rinfo.port !== port) return; // only the target answers into this channel
+      if (rinfo.port !== port || rinfo.address !== host) return; // only the target answers into this channel
       flow.last = performance.now();
       stream.write(msg);
     });
