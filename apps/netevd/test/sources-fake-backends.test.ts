@@ -161,6 +161,31 @@ describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)',
     expect(seen.map((e) => [e.interface, e.states])).toEqual([['eth0', { old: 'activated', new: 'disconnected' }]]);
   });
 
+  it('publishes devices that appear (DeviceAdded) and disappear (DeviceRemoved: state removed)', async () => {
+    const a = eth0();
+    const nm = await startFakeNetworkManager(privateBus.address, [a]);
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkManagerSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    await waitFor('startup event', () => seen.length === 1);
+
+    const b: FakeDevice = { path: `${NM_PATH}/Devices/9`, iface: 'usb0', state: 100, ip4: ['192.168.42.2/24'], ip6: [] };
+    nm.addDevice(b);
+    await waitFor('usb0 added', () => seen.length === 2);
+    expect(seen[1]).toMatchObject({ interface: 'usb0', states: { new: 'activated' }, addresses: ['192.168.42.2/24'], data: { trigger: 'change', device: b.path } });
+
+    nm.removeDevice(a);
+    await waitFor('eth0 removed', () => seen.length === 3);
+    expect(seen[2]).toMatchObject({ interface: 'eth0', states: { old: 'activated', new: 'removed' }, addresses: [], data: { removed: true, device: a.path } });
+    expect(source.health()).toEqual({ ok: true, detail: 'networkmanager: 1 devices' });
+
+    nm.signal(NM_PATH, NM, 'DeviceRemoved', 's', ['eth0']); // wrong signature
+    await waitFor('malformed counted', () => source.stats().malformed === 1);
+    expect(source.stats()).toMatchObject({ callErrors: 0 });
+  });
+
   it('counts and drops malformed signals and devices, and keeps working', async () => {
     const good = eth0();
     const bad: FakeDevice = { path: `${NM_PATH}/Devices/7`, iface: 42, state: 100, ip4: [], ip6: [] }; // Interface is a uint32
@@ -209,6 +234,13 @@ describe('NetworkManager source (fake NetworkManager on a private dbus-daemon)',
     await waitFor('resync event', () => seen.length === 2);
     expect(seen[1]).toMatchObject({ interface: 'eth0', states: { old: 'activated', new: 'unavailable' }, data: { trigger: 'resync', startup: false } });
     await waitFor('healthy', () => source.health().ok);
+
+    // Back once more without the device: the resync says it was removed.
+    for (const f of fakes.splice(0)) f.close();
+    await waitFor('unhealthy again', () => !source.health().ok);
+    await startFakeNetworkManager(privateBus.address, []);
+    await waitFor('removed on resync', () => seen.length === 3);
+    expect(seen[2]).toMatchObject({ interface: 'eth0', states: { old: 'unavailable', new: 'removed' }, data: { trigger: 'resync', removed: true } });
   });
 
   it('retries a resync that fails when NetworkManager comes back', async () => {

@@ -169,6 +169,18 @@ export async function startFakeNetworkManager(address: string, devices: FakeDevi
   fake.handlers.set(`${NM_PATH} ${NM}.GetDevices`, () => ({ signature: 'ao', body: [devices.map((d) => d.path)] }));
   return {
     ...fake,
+    /** A new device appears: listed, answered for, DeviceAdded emitted. */
+    addDevice(d: FakeDevice): void {
+      devices.push(d);
+      install(d);
+      fake.signal(NM_PATH, NM, 'DeviceAdded', 'o', [d.path]);
+    },
+    /** A device goes away: unlisted, its objects gone, DeviceRemoved emitted. */
+    removeDevice(d: FakeDevice): void {
+      devices.splice(devices.indexOf(d), 1);
+      for (const key of [...fake.handlers.keys()]) if (key.startsWith(`${d.path} `) || key.startsWith(`${d.path}/`)) fake.handlers.delete(key);
+      fake.signal(NM_PATH, NM, 'DeviceRemoved', 'o', [d.path]);
+    },
     /** Move a device to `next` and emit StateChanged(new, old, reason) as NetworkManager does. */
     setState(d: FakeDevice, next: number, reason = 0): void {
       const old = d.state;

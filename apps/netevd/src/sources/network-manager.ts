@@ -106,6 +106,8 @@ interface PendingChange {
   next: number;
   reason: number | undefined;
   trigger: NetworkManagerTrigger;
+  /** DeviceRemoved: published as state `removed` (the interface table forgets the device). */
+  removed?: boolean;
   bus: MessageBus;
   signal: AbortSignal;
 }
@@ -171,6 +173,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     watchdogMs: init.watchdogMs,
     async onConnect(bus, signal) {
       await addMatch(bus, `type='signal',sender='${NM_BUS_NAME}',interface='${NM_DEVICE_IFACE}',member='StateChanged'`, { signal });
+      await addMatch(bus, `type='signal',sender='${NM_BUS_NAME}',path='${NM_MANAGER_PATH}',interface='${NM_BUS_NAME}'`, { signal });
       await addMatch(bus, nameOwnerChangedRule(NM_BUS_NAME), { signal });
       backendPresent = await nameHasOwner(bus, NM_BUS_NAME, { signal });
       if (!backendPresent) {
@@ -195,6 +198,7 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
         return;
       }
       if (msg.interface === NM_DEVICE_IFACE && msg.member === 'StateChanged') onStateChanged(msg, bus, signal);
+      else if (msg.interface === NM_BUS_NAME && msg.path === NM_MANAGER_PATH && (msg.member === 'DeviceAdded' || msg.member === 'DeviceRemoved')) onDeviceListChanged(msg, bus, signal);
     },
     onDisconnect() {
       synced = false;
@@ -273,7 +277,12 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
       seen.add(path);
       await syncDevice(bus, signal, path, trigger);
     }
-    for (const path of devices.keys()) if (!seen.has(path)) devices.delete(path);
+    for (const [path, record] of devices) {
+      if (seen.has(path)) continue;
+      // Gone while we were away (or NetworkManager restarted without it): `removed`.
+      devices.delete(path);
+      pending.push(path, { record, old: record.state, next: record.state ?? 0, reason: undefined, trigger, removed: true, bus, signal });
+    }
     syncing = false;
     // Devices that signalled before the sync read them (new ones included): read once more.
     for (const path of dirtyInSync) await syncDevice(bus, signal, path, 'change');
@@ -333,21 +342,50 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
   /** Publish a device's waiting changes: one read of its addresses for the batch, each change in order. */
   async function publish(path: string, batch: PendingChange[]): Promise<void> {
     const { record, bus, signal } = batch.at(-1)!; // the newest connection
-    if (record.name === undefined) record.name = (await readDevice(bus, signal, record.path)).name;
+    const gone = batch.at(-1)!.removed === true;
+    if (record.name === undefined) {
+      if (gone) return; // removed before we ever learned its name: nothing to tell
+      record.name = (await readDevice(bus, signal, record.path)).name;
+    }
     if (!accept(record.name)) return;
     let addresses: string[] = [];
     try {
-      addresses = await addressesOf(bus, signal, path);
+      // A removed device has no addresses to read.
+      if (!gone) addresses = await addressesOf(bus, signal, path);
     } catch (err) {
       if (signal.aborted) throw err;
       fail(err, { device: path }); // publish the state changes without addresses
     }
-    for (const change of batch) emit(record, change, addresses);
+    for (const change of batch) emit(record, change, change.removed === true ? [] : addresses);
   }
 
-  function emit(record: DeviceRecord, { old, next, reason, trigger }: PendingChange, addresses: string[]): void {
+  /** DeviceAdded (o): read and publish the new device; DeviceRemoved (o): publish `removed`. */
+  function onDeviceListChanged(msg: Message, bus: MessageBus, signal: AbortSignal): void {
+    const path = Array.isArray(msg.body) ? msg.body[0] : undefined;
+    if (msg.signature !== 'o' || typeof path !== 'string' || !path.startsWith(NM_DEVICE_PATH_PREFIX)) {
+      fail(malformed(`${msg.member}: signature ${describe(msg.signature)} body ${describe(msg.body)}, expected (o) a device path`), {});
+      return;
+    }
+    if (syncing && !readInSync.has(path)) {
+      dirtyInSync.add(path);
+      return;
+    }
+    if (!synced && !syncing) return;
+    if (msg.member === 'DeviceAdded') {
+      syncs.push('sync', async () => {
+        if (!signal.aborted) await syncDevice(bus, signal, path, 'change');
+      });
+      return;
+    }
+    const record = devices.get(path);
+    if (record === undefined) return;
+    devices.delete(path);
+    pending.push(path, { record, old: record.state, next: record.state ?? 0, reason: undefined, trigger: 'change', removed: true, bus, signal });
+  }
+
+  function emit(record: DeviceRecord, { old, next, reason, trigger, removed }: PendingChange, addresses: string[]): void {
     // Signals were checked on arrival; a State property read at sync may still be unknown.
-    const newName = nmDeviceStateName(next);
+    const newName = removed === true ? 'removed' : nmDeviceStateName(next);
     const oldName = old === undefined ? undefined : nmDeviceStateName(old);
     if (newName === undefined || (old !== undefined && oldName === undefined)) {
       fail(malformed(`device ${record.path}: state ${old ?? '-'} -> ${next} is not an NMDeviceState`), { device: record.path });
@@ -355,6 +393,10 @@ export function createNetworkManagerSource(init: NetworkManagerSourceInit): Netw
     }
     const data: JsonObject = { backend: 'networkmanager', stateType: 'device', trigger, startup: trigger === 'startup', device: record.path, stateCode: next };
     if (old !== undefined) data['oldStateCode'] = old;
+    if (removed === true) {
+      data['removed'] = true;
+      delete data['stateCode'];
+    }
     if (reason !== undefined) data['reasonCode'] = reason;
     try {
       const event = events.create({
