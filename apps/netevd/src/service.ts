@@ -209,8 +209,6 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
   let routing: PolicyRouting | null = null;
   let api: ApiServer | null = null;
   let listener: Listener | null = null;
-  let handled = 0;
-  let publishedAtStart = 0;
   const sources = new Map<string, { handle: EventSourceHandle | null; status: SourceStatus }>();
   let reloadState: NetevdStatus['reload'] = null;
   let reconcileRunning: Promise<void> | null = null;
@@ -270,7 +268,6 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
   }
 
   function onEvent(event: EventV1): void {
-    handled++;
     // interfaces.include / exclude hold for every backend, whether its source filters or not.
     if (event.interface !== undefined && event.data['simulated'] !== true && !accept(event.interface)) return;
     const backend = typeof event.data['backend'] === 'string' ? event.data['backend'] : event.source;
@@ -288,10 +285,16 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
     else if (event.kind === 'route.changed' && event.data['simulated'] !== true && current !== null && current.routing.interfaces.length > 0) scheduleReconcile();
   }
 
+  // Until our subscription has nothing queued (the handler is synchronous: a dequeued entry is
+  // a handled one), bounded by 5 s.
   async function drainBus(): Promise<void> {
-    const target = bus.stats().published;
     const deadline = Date.now() + 5000;
-    while (handled - 0 < target - publishedAtStart && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      const st = listener?.subscription.stats;
+      if (st === undefined || (st.queued === 0 && st.replayPending === 0) || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
 
   async function startSources(config: NetevdConfig): Promise<void> {
@@ -341,8 +344,6 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
       accept = acceptOf(config);
       table = createInterfaceTable();
       sources.clear();
-      handled = 0;
-      publishedAtStart = bus.stats().published;
       dispatcher = createDispatcher({
         config,
         logger: log,
@@ -359,7 +360,9 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
           events.emit('script', { script: result.path, state, interface: event.interface ?? null, ok: result.ok, exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs });
         },
       });
-      listener = bus.listen(({ event }) => onEvent(event), { name: 'netevd-daemon', bufferSize: 16_384, overflow: 'drop-oldest', onError: (err) => log.error({ err }, 'event handling failed') });
+      // Only netevd's own events: on a bus shared with other apps (the supervisor's), bonding's
+      // `link.state` for its tunnel links must not run netevd's scripts.
+      listener = bus.listen(({ event }) => onEvent(event), { name: 'netevd-daemon', filter: { source: 'netevd' }, bufferSize: 16_384, overflow: 'drop-oldest', onError: (err) => log.error({ err }, 'event handling failed') });
       try {
         const store = await openTableStore(config.dataDir, config.routing.tables);
         routing = createPolicyRouting({ config, logger: log, store, ...(init.ip === undefined ? {} : { ip: init.ip }) });

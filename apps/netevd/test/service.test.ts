@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSseDecoder } from '@edgebox/events';
+import { createEventBus, createEventFactory, createSseDecoder } from '@edgebox/events';
 import { describeServiceContract } from '@edgebox/runtime/testing';
 import { createNetevdService } from '../src/service.js';
 import type { NetevdService } from '../src/service.js';
@@ -216,6 +216,29 @@ describe('netevd interface filter', () => {
       await svc.idle();
       expect(svc.interfaces().map((i) => i.name)).toEqual(['eth0']);
       expect((await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').map((l) => l.split('|')[2])).toEqual(['eth0']);
+    } finally {
+      await svc.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('netevd on a shared bus', () => {
+  it('handles only its own events: a link.state from another app runs no netevd script', async () => {
+    const dir = await tempDir();
+    const log = join(dir, 'runs.log');
+    await writeScript(dir, 'up', '10-rec', recordingScript(log, 'up'));
+    await writeScript(dir, 'routable', '10-rec', recordingScript(log, 'routable'));
+    const bus = createEventBus();
+    const fake = fakeSourceFactory();
+    const svc = createNetevdService({ logger: silent, bus, sources: { netlink: fake.factory } });
+    await svc.start(base(dir));
+    try {
+      bus.publish(createEventFactory({ source: 'bonding' }).create({ kind: 'link.state', interface: 'wan0', subject: 'wan0', states: { old: 'down', new: 'up' }, data: { linkId: 0 } }));
+      fake.last().link('eth0', 'routable', ['10.0.0.2/24']);
+      await svc.idle();
+      expect(svc.interfaces().map((i) => i.name)).toEqual(['eth0']);
+      expect((await readFile(log, 'utf8')).split('\n').filter((l) => l !== '').map((l) => l.split('|').slice(0, 3).join('|'))).toEqual(['routable|routable|eth0']);
     } finally {
       await svc.stop();
       await rm(dir, { recursive: true, force: true });
