@@ -2,7 +2,8 @@
  * edgebox-tunnel: a thin CLI over the tunnel Service (ARCHITECTURE.md rule 2). Every command
  * is a few lines over the library; nothing lives only here.
  *
- *   edgebox-tunnel source --config F     host the service as the source (runService; SIGHUP reloads)
+ *   edgebox-tunnel source --config F     host the service as the source (runService; SIGHUP reloads,
+ *                                        SIGUSR2 makes a blue-green refresh)
  *   edgebox-tunnel dest --config F       host it as the dest
  *   edgebox-tunnel status [--json]       sessions and streams from a running one's /status
  *   edgebox-tunnel health                its /ready report; exit 0 when ready, 1 otherwise
@@ -21,7 +22,8 @@ import { createTunnelService, type TunnelStatus } from './service.js';
 /** Usage text. */
 export const TUNNEL_USAGE = `usage: edgebox-tunnel <command> [options]
 
-  source --config FILE     run the tunnel source (the file is the "tunnel" section, role = "source")
+  source --config FILE     run the tunnel source (the file is the "tunnel" section, role = "source";
+                           SIGHUP reloads, SIGUSR2 refreshes the session blue-green)
   dest --config FILE       run the tunnel dest (role = "dest")
   status [--json]          sessions, streams and counters of a running source or dest
   health                   readiness of a running source or dest (exit 0 ready, 1 not)
@@ -40,6 +42,8 @@ export interface TunnelIo {
   logger?: Logger;
   signalTarget?: SignalTarget;
   fetch?: typeof fetch;
+  /** Where SIGUSR2 (blue-green refresh of a source) comes from (default process). */
+  refreshSignal?: { on(event: 'SIGUSR2', listener: () => void): unknown };
   /** Streams handed to `certs` (default process.stdout / stderr). */
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
@@ -109,8 +113,9 @@ async function runRole(io: TunnelIo, role: 'source' | 'dest', configFile: string
   const loaded = await loadConfig({ schema: TunnelConfigSchema, file: configFile, env: io.env, section: 'tunnel' });
   if (loaded.config.role !== role) return usage(io, `${configFile} has role ${loaded.config.role}: run "edgebox-tunnel ${loaded.config.role}"`);
   const logger = io.logger ?? createLogger({ app: 'tunnel', env: io.env });
+  const service = createTunnelService({ logger });
   const host = await runService({
-    service: createTunnelService({ logger }),
+    service,
     configFile,
     logger,
     opsPort: loaded.config.ops.port,
@@ -119,6 +124,15 @@ async function runRole(io: TunnelIo, role: 'source' | 'dest', configFile: string
     exit: io.exit,
     signalTarget: io.signalTarget,
   });
+  if (role === 'source') {
+    // An operator (or the e2e) asks for a new session without a restart: kill -USR2 <pid>.
+    (io.refreshSignal ?? process).on('SIGUSR2', () => {
+      service.refresh().then(
+        (id) => logger.info({ session: id }, 'blue-green refresh: new session up, the old one drains'),
+        (err: unknown) => logger.warn({ err }, 'blue-green refresh failed'),
+      );
+    });
+  }
   logger.info({ url: host.url, role }, `edgebox-tunnel ${role} running: status at ${host.url}/status`);
   return host;
 }

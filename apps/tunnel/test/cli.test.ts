@@ -70,7 +70,8 @@ describe('edgebox-tunnel', () => {
 
     const srcFile = join(dir, 'source.yaml');
     await writeFile(srcFile, `role: source\nmode: transparent\npki: { ca: "${join(dir, 'ca', 'ca.pem')}", cert: "${join(dir, 'source', 'cert.pem')}", key: "${join(dir, 'source', 'key.pem')}" }\nops: { port: 0 }\nsource:\n  dest: "${destAddr}"\n  forwards: [{ port: 7001, listenPort: 0 }]\n`);
-    const source = await cli(['source', '--config', srcFile], { signalTarget: new EventEmitter() });
+    const usr2 = new EventEmitter();
+    const source = await cli(['source', '--config', srcFile], { signalTarget: new EventEmitter(), refreshSignal: usr2 });
     const srcService = source.host!.service as unknown as TunnelService;
     await until(() => srcService.status().source!.connected, 'source connected');
     const port = Number(srcService.status().source!.listeners[0]!.address.split(':').pop());
@@ -82,6 +83,12 @@ describe('edgebox-tunnel', () => {
     await until(() => destService.config!.dest!.services[0]!.name === 'echo', 'reloaded');
     const r = await tcpRoundTrip(port, random(200_000));
     expect(r.got).toBe(r.sent);
+
+    // SIGUSR2: blue-green refresh of the source's session.
+    const before = srcService.status().source!.sessions[0]!.id;
+    usr2.emit('SIGUSR2');
+    await until(() => srcService.status().counters.refreshes === 1 && srcService.status().source!.sessions.length === 1, 'refreshed');
+    expect(srcService.status().source!.sessions[0]!.id).not.toBe(before);
 
     const status = await cli(['status', '--url', source.host!.url]);
     expect(status.code).toBeUndefined();
