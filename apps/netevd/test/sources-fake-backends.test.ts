@@ -491,6 +491,35 @@ describe('networkd source (fake systemd-networkd on a private dbus-daemon)', { t
     expect(seen.map((e) => e.interface)).toEqual(['nd0']);
   });
 
+  it('a deleted link (AdministrativeState linger) is published as removed, without asking DescribeLink', async () => {
+    const link = nd0();
+    const nd = await startFakeNetworkd(privateBus.address, [link]);
+    let describes = 0;
+    const handler = nd.handlers.get(`${ND_PATH} ${ND}.Manager.DescribeLink`)!;
+    nd.handlers.set(`${ND_PATH} ${ND}.Manager.DescribeLink`, (msg) => {
+      describes += 1;
+      return handler(msg);
+    });
+    const bus = createEventBus();
+    const seen = collect(bus);
+    const source = createNetworkdSource({ bus, busAddress: privateBus.address, ...FAST });
+    sources.push(source);
+    await source.start();
+    describes = 0;
+    nd.change(link, { OperationalState: 'off', CarrierState: 'off' });
+    nd.change(link, { AdministrativeState: 'linger' });
+    await waitFor('removed', () => seen.some((e) => e.states?.new === 'removed'));
+    expect(seen.slice(2).map((e) => [e.data['stateType'], e.states])).toEqual([
+      ['operational', { old: 'routable', new: 'off' }],
+      ['administrative', { old: 'configured', new: 'linger' }],
+      ['operational', { old: 'off', new: 'removed' }],
+    ]);
+    expect(seen.at(-1)).toMatchObject({ interface: 'nd0', addresses: [] });
+    expect(describes).toBeLessThanOrEqual(1); // at most for the change to off (batched with the removal: none)
+    expect(source.health()).toEqual({ ok: true, detail: 'networkd: 0 links' });
+    expect(source.stats()).toMatchObject({ callErrors: 0, malformed: 0 });
+  });
+
   it('a flap storm (1,000 changes on one link) publishes every transition in order with far fewer DescribeLink calls', async () => {
     const link = nd0();
     const nd = await startFakeNetworkd(privateBus.address, [link]);

@@ -262,7 +262,22 @@ describe.runIf(root.ok && haveNetworkd)('networkd source with the real systemd-n
     for (let i = 1; i < chain.length; i++) expect(chain[i]!.states?.old).toBe(chain[i - 1]!.states?.new);
     expect(source!.stats()).toMatchObject({ dropped: 0, malformed: 0, connected: true });
     expect(source!.health().ok).toBe(true);
+    await lab.exec('peer', 'ip', ['link', 'set', 'pe0', 'up']);
+    await waitFor('nd0 carrier again', () => nd0Events().at(-1)?.states?.new === 'carrier');
     console.log(`netevd networkd source: 1001 carrier flaps -> ${storm.length} events from networkd, settled in ${Date.now() - started} ms`);
+  });
+
+  it('a deleted link is published as removed (networkd lingers it), and the others go on', async () => {
+    await lab.exec('nd', 'ip', ['link', 'del', 'nd1']);
+    await waitFor('nd1 removed', () => seen.some((e) => e.interface === 'nd1' && e.states?.new === 'removed'));
+    const removed = seen.find((e) => e.interface === 'nd1' && e.states?.new === 'removed')!;
+    expect(removed).toMatchObject({ kind: 'link.state', addresses: [], data: { backend: 'networkd', stateType: 'operational', trigger: 'change' } });
+    expect(seen.filter((e) => e.interface === 'nd1' && e.data['stateType'] === 'administrative').at(-1)!.states?.new).toBe('linger');
+    expect(source!.stats()).toMatchObject({ malformed: 0 });
+    // nd0 still reported.
+    const at = nd0Events().length;
+    await lab.exec('nd', 'ip', ['link', 'set', 'nd0', 'down']);
+    await next(at, 'off');
   });
 });
 

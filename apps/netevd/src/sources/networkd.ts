@@ -116,6 +116,8 @@ interface PendingChange {
   trigger: NetworkdTrigger;
   /** The link's state properties right after these changes (data of their events). */
   props: Partial<Record<StateProperty, string>>;
+  /** The link is gone (AdministrativeState linger): no DescribeLink, no addresses. */
+  gone?: boolean;
   bus: MessageBus;
   signal: AbortSignal;
 }
@@ -273,7 +275,13 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
       seen.add(ifindex);
       await readLink(bus, signal, ifindex, name, trigger);
     }
-    for (const ifindex of links.keys()) if (!seen.has(ifindex)) links.delete(ifindex);
+    for (const [ifindex, record] of links) {
+      if (seen.has(ifindex)) continue;
+      // Gone while we were away (or networkd restarted without it): `removed`.
+      const transitions: Transition[] = [];
+      forget(record, transitions);
+      if (record.name !== undefined) pending.push(ifindex, { record, transitions, trigger, props: { ...record.props }, gone: true, bus, signal });
+    }
     syncing = false;
     // Links that signalled before the sync read them (new ones included): read once more.
     for (const ifindex of dirtyInSync) await readLink(bus, signal, ifindex, undefined, 'change');
@@ -322,6 +330,13 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     return transitions;
   }
 
+  /** A link that is gone: its operational state becomes `removed` (a transition), its record is dropped. */
+  function forget(record: LinkRecord, transitions: Transition[]): void {
+    transitions.push({ stateType: 'operational', old: record.props.OperationalState, new: 'removed' });
+    record.props.OperationalState = 'removed';
+    links.delete(record.ifindex);
+  }
+
   function onPropertiesChanged(msg: Message, bus: MessageBus, signal: AbortSignal): void {
     const ifindex = ifindexFromLinkPath(msg.path, NETWORKD_LINK_PATH_PREFIX);
     const body = msg.body;
@@ -345,7 +360,14 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     if (known === undefined) links.set(ifindex, record);
     const transitions = fold(record, props, false);
     if (transitions.length === 0) return;
-    pending.push(ifindex, { record, transitions, trigger: 'change', props: { ...record.props }, bus, signal });
+    // networkd keeps a deleted link's object for a moment as AdministrativeState `linger`: the
+    // link is gone. Say so on the operational axis with `removed` (the netlink source's word),
+    // so the interface table forgets it, and forget it here too.
+    const gone = transitions.some((t) => t.stateType === 'administrative' && t.new === 'linger');
+    if (gone) {
+      forget(record, transitions);
+    }
+    pending.push(ifindex, { record, transitions, trigger: 'change', props: { ...record.props }, gone, bus, signal });
   }
 
   async function describeLink(bus: MessageBus, signal: AbortSignal, ifindex: number): Promise<JsonObject | undefined> {
@@ -375,7 +397,8 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
   async function publish(ifindex: number, batch: PendingChange[]): Promise<void> {
     const record = links.get(ifindex) ?? batch[0]!.record;
     const { bus, signal } = batch.at(-1)!; // the newest connection
-    const link = await describeLink(bus, signal, record.ifindex);
+    const gone = batch.at(-1)!.gone === true;
+    const link = gone ? undefined : await describeLink(bus, signal, record.ifindex);
     if (link !== undefined && typeof link['Name'] === 'string') record.name = link['Name'];
     if (record.name === undefined) {
       const listed = (await listLinks(bus, signal)).find((l) => l.ifindex === record.ifindex);
