@@ -279,6 +279,18 @@ describe.runIf(root.ok && haveNetworkd)('networkd source with the real systemd-n
     await lab.exec('nd', 'ip', ['link', 'set', 'nd0', 'down']);
     await next(at, 'off');
   });
+
+  it('a link created after start is published under its name (learned from DescribeLink)', async () => {
+    await lab.exec('nd', 'ip', ['link', 'add', 'nd7', 'type', 'veth', 'peer', 'name', 'nd8']);
+    await lab.exec('nd', 'ip', ['link', 'set', 'nd7', 'up']);
+    await lab.exec('nd', 'ip', ['link', 'set', 'nd8', 'up']);
+    await waitFor('nd7 carrier', () => seen.some((e) => e.interface === 'nd7' && e.data['stateType'] === 'operational' && e.states?.new === 'carrier'));
+    const ifindex = Number((await lab.exec('nd', 'cat', ['/sys/class/net/nd7/ifindex'])).stdout.trim());
+    const nd7 = seen.filter((e) => e.interface === 'nd7' && e.data['stateType'] === 'operational');
+    expect(nd7[0]!.data).toMatchObject({ ifindex, trigger: 'change' });
+    for (let i = 1; i < nd7.length; i++) expect(nd7[i]!.states?.old).toBe(nd7[i - 1]!.states?.new);
+    expect(source!.stats()).toMatchObject({ malformed: 0 });
+  });
 });
 
 describe.runIf(!root.ok)('networkd source with the real systemd-networkd (needs root)', reportNotRoot);
