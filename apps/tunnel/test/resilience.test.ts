@@ -134,8 +134,10 @@ describe('resilience', () => {
     const signal = await lost;
     expect(signal.session).not.toBeNull();
     expect(signal.retryInMs).toBeGreaterThanOrEqual(20);
-    // The interrupted client never sees a complete transfer (its socket is reset; seen as
-    // ECONNRESET, or rarely as an end after fewer bytes, when the RST races its last read).
+    // The interrupted client never sees a complete transfer. Its socket is reset (RST), but
+    // a client still reading queued data when the RST lands is told EOF by the kernel, not
+    // ECONNRESET (plain node shows the same: resetAndDestroy() under a fast reader reads as
+    // 'end'), so only the byte count is certain.
     const outcome = await dl.result.then((r) => r.bytes, () => -1);
     expect(outcome).toBeLessThan(BIG.length);
     // While the dest is gone: connect attempts fail and are signalled, with growing backoff.
