@@ -217,4 +217,40 @@ describe('refused streams', () => {
     expect((await expired).code).toBe('CRYPTO_CERT_EXPIRED');
     await refused; // the source's next handshake with the same certificate
   });
+
+  it('peerName pins the peer certificate: another name from the same CA is refused (CRYPTO_HANDSHAKE_AUTH)', async () => {
+    const dest = await tunnels.start(destConfig(pki, dstId, services(), { peerName: 'source-9' }));
+    const refused = refusedBy(dest, 'CRYPTO_HANDSHAKE_AUTH');
+    await tunnels.start(sourceConfig(pki, srcId, destAddress(dest)));
+    await refused;
+    const pinned = await tunnels.start(sourceConfig(pki, srcId, destAddress(dest), { peerName: 'dest-1' }));
+    const source9 = await pki.issue('source-9', 'client');
+    const dest2 = await tunnels.start(destConfig(pki, dstId, services(), { peerName: 'source-9' }));
+    const ok = await tunnels.start(sourceConfig(pki, source9, destAddress(dest2), { peerName: 'dest-1' }));
+    await sourceEngine(ok).whenConnected(5000);
+    expect(pinned.status().source!.connected).toBe(false);
+  });
+
+  it('dest.maxSessions closes connections beyond it before the handshake (limit)', async () => {
+    const dest = await tunnels.start(destConfig(pki, dstId, services(), { dest: { maxSessions: 1 } }));
+    const first = await tunnels.start(sourceConfig(pki, srcId, destAddress(dest)));
+    await sourceEngine(first).whenConnected(5000);
+    await until(() => dest.status().dest!.sessions.length === 1, 'first session');
+    const refused = refusedBy(dest, 'limit');
+    await tunnels.start(sourceConfig(pki, srcId, destAddress(dest)));
+    await refused;
+    expect(dest.status().dest!.sessions).toHaveLength(1);
+  });
+
+  it('source.maxConnections resets local clients beyond it', async () => {
+    const dest = await tunnels.start(destConfig(pki, dstId, services(), { mode: 'transparent' }));
+    const source = await tunnels.start(sourceConfig(pki, srcId, destAddress(dest), { mode: 'transparent', source: { ...fwd, entry: undefined, maxConnections: 1 } }));
+    const port = listenPort(source, { port: 7001 });
+    const held = connect(port, '127.0.0.1');
+    held.write('x');
+    await once(held, 'data');
+    expect((await tcpRoundTrip(port, random(100))).bytes).toBe(0);
+    expect(source.status().counters.clientsRefused).toBe(1);
+    held.destroy();
+  });
 });
