@@ -325,7 +325,7 @@ class Source implements SourceEngine {
     c.on('error', () => {});
     if (this.stopped || this.clients.size >= this.config.source!.maxConnections) {
       this.counters.clientsRefused++;
-      c.destroy();
+      c.resetAndDestroy();
       return;
     }
     this.clients.add(c);
