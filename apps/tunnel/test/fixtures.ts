@@ -113,7 +113,6 @@ export async function udpEcho(): Promise<{ socket: UdpSocket; port: number }> {
 /** Sends `data` through a TCP connection to `port`, reads everything back; sha256 of both. */
 export async function tcpRoundTrip(port: number, data: Buffer, preamble?: string): Promise<{ sent: string; got: string; bytes: number; error?: string }> {
   const c = connect(port, '127.0.0.1');
-  await once(c, 'connect');
   const h = createHash('sha256');
   let bytes = 0;
   c.on('data', (d: Buffer) => {
@@ -129,6 +128,7 @@ export async function tcpRoundTrip(port: number, data: Buffer, preamble?: string
     });
     c.on('close', resolve);
   });
+  // Writes queue until the connect; a reset before it lands in `error` like any other.
   if (preamble !== undefined) c.write(preamble);
   c.end(data);
   await ended;
