@@ -4,7 +4,8 @@
  * reads `/etc/netevd/netevd.yaml` by default; the appliance file has the same section under
  * `netevd:`.
  *
- *   backends    which sources publish events: netlink, networkd, networkmanager
+ *   backends    which sources publish events: netlink, networkd, networkmanager, dhclient
+ *   dhclient    lease files the dhclient source watches
  *   netns       run every `ip` command in this named namespace (labs and tests)
  *   dbus        the system bus address for the networkd / NetworkManager sources (default:
  *               DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket)
@@ -49,7 +50,7 @@ import {
 } from './constants.js';
 
 /** Event sources netevd can run. */
-export const BACKENDS = ['netlink', 'networkd', 'networkmanager'] as const;
+export const BACKENDS = ['netlink', 'networkd', 'networkmanager', 'dhclient'] as const;
 /** One of BACKENDS. */
 export type Backend = (typeof BACKENDS)[number];
 
@@ -151,6 +152,9 @@ export const NetevdConfigSchema = z
   .strictObject({
     backends: z.array(z.enum(BACKENDS, { error: `one of ${BACKENDS.join(', ')}` })).min(1).default(['netlink']),
     netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: '1-64 of [A-Za-z0-9_.-] (an ip netns name)' }).optional(),
+    dhclient: z
+      .strictObject({ leaseFiles: z.array(z.string().min(1)).min(1).max(64).default(['/var/lib/dhcp/dhclient.leases']) })
+      .prefault({}),
     dbus: z
       .strictObject({ address: z.string().regex(/^(unix|tcp):\S+$/, { error: 'a DBus address (unix:path=/run/dbus/system_bus_socket)' }).optional() })
       .prefault({}),

@@ -18,6 +18,7 @@ export { NETEVD_ERROR_CODES, NetevdError, isNetevdError, type NetevdErrorCode, t
 export * from './constants.js';
 export { BACKENDS, NetevdConfigSchema, isLoopback, parseConfig, validate, type Backend, type NetevdConfig, type NetevdConfigInput, type RoutedInterfaceConfig } from './config.js';
 export { createNetevdService, type EventSourceHandle, type NetevdEvents, type NetevdService, type NetevdServiceInit, type NetevdStatus, type SourceFactory, type SourceInit, type SourceStatus } from './service.js';
+export { createDhclientSource, parseLeases, type DhcpLease, type DhclientSource, type DhclientSourceInit } from './sources/dhclient.js';
 export { createNetlinkSource, linkState, snapshotFrom, type LinkOperState, type NetlinkInterface, type NetlinkSource, type NetlinkSourceInit, type NetlinkSourceStats } from './sources/netlink.js';
 export { createDispatcher, dispatchKey, type DeadLetter, type Dispatcher, type DispatcherInit, type DispatchStats, type RunReport } from './dispatch.js';
 export { runScript, type RunScriptInit, type ScriptResult } from './script-runner.js';

@@ -9,7 +9,7 @@
  *                                   to <ip>   lookup <table>  priority P.min + 1
  *   routes     default [via <gateway>] dev <if> table <table> proto 236, per family with an
  *              address; gateway from the config, else the main table's default via that
- *              interface, else on-link
+ *              interface, else the hint (a DHCP lease's router), else on-link
  *   ecmp       one multipath default across the live members of `routing.ecmp.interfaces`
  *   reconcile  desired (config + live interfaces) vs the kernel's (`ip -j rule`, `ip -j route
  *              show table all proto 236`): what is ours and not desired is deleted, what is
@@ -176,6 +176,8 @@ export interface PolicyRoutingInit {
   logger: Logger;
   store: TableStore;
   ip?: IpRunner;
+  /** A gateway to use when the config names none and the main table has no default via the interface (a DHCP lease's router). */
+  gatewayHint?: (name: string, family: 4 | 6) => string | null;
 }
 
 /** The routing manager. */
@@ -262,7 +264,7 @@ export function createPolicyRouting(init: PolicyRoutingInit): PolicyRouting {
     } catch {
       // The interface vanished between the event and now: on-link.
     }
-    return null;
+    return init.gatewayHint?.(ifc.name, family) ?? null;
   }
 
   async function desiredState(interfaces: readonly RoutingInterface[]): Promise<{ rules: PolicyRule[]; routes: PolicyRoute[] }> {

@@ -40,6 +40,7 @@ import type { NetevdMetrics } from './metrics.js';
 import { createPolicyRouting, openTableStore } from './routing.js';
 import type { PolicyRouting, ReconcileResult } from './routing.js';
 import type { RunScriptInit, ScriptResult } from './script-runner.js';
+import { createDhclientSource } from './sources/dhclient.js';
 import { createNetlinkSource } from './sources/netlink.js';
 
 /** What every source factory receives (the DBus sources take the same, and use what they need). */
@@ -57,6 +58,8 @@ export interface SourceInit {
   ownProtocol: number;
   /** System bus address for the DBus sources (`dbus.address`), when configured. */
   busAddress?: string;
+  /** The whole running config (sources read their own section). */
+  config: NetevdConfig;
 }
 
 /** A running event source. */
@@ -153,6 +156,7 @@ export interface NetevdServiceInit {
 const BUILTIN_SOURCES: Partial<Record<Backend, SourceFactory>> = {
   netlink: (i) =>
     createNetlinkSource({ bus: i.bus, events: i.events, netns: i.netns, accept: i.accept, startupEvents: i.startupEvents, ownProtocol: i.ownProtocol, onError: (err) => i.logger.warn({ err }, 'netlink source') }),
+  dhclient: (i) => createDhclientSource({ bus: i.bus, events: i.events, files: i.config.dhclient.leaseFiles, accept: i.accept, onError: (err) => i.logger.warn({ err }, 'dhclient source') }),
 };
 
 // The DBus sources live in their own modules (sources/networkd.ts, sources/network-manager.ts)
@@ -180,7 +184,7 @@ async function loadSourceFactory(backend: Backend, injected: Partial<Record<Back
 
 /** Fields only a restart can change. */
 function restartShape(c: NetevdConfig): string {
-  return JSON.stringify({ backends: c.backends, netns: c.netns ?? null, dbus: c.dbus, dataDir: c.dataDir, api: { enabled: c.api.enabled, host: c.api.host, port: c.api.port }, ops: c.ops, tables: c.routing.tables, protocol: c.routing.protocol, interfaces: c.interfaces });
+  return JSON.stringify({ backends: c.backends, netns: c.netns ?? null, dbus: c.dbus, dhclient: c.dhclient, dataDir: c.dataDir, api: { enabled: c.api.enabled, host: c.api.host, port: c.api.port }, ops: c.ops, tables: c.routing.tables, protocol: c.routing.protocol, interfaces: c.interfaces });
 }
 
 function acceptOf(c: NetevdConfig): (name: string) => boolean {
@@ -215,6 +219,8 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
   let reconcilePending = false;
   let current: NetevdConfig | null = null;
   let accept: (name: string) => boolean = () => true;
+  // First router of each interface's current DHCP lease (dhclient source): a gateway hint.
+  const leaseRouters = new Map<string, string>();
   // Event time (performance.now at handling) per event id, for event → script-start latency.
   const eventSeenAt = new Map<number, number>();
 
@@ -273,7 +279,14 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
     const backend = typeof event.data['backend'] === 'string' ? event.data['backend'] : event.source;
     metrics.event(event.kind, event.interface, backend);
     // Simulated events exercise scripts only: the table and the routing follow the real network.
-    const changed = event.data['simulated'] === true ? false : table.apply(event);
+    let changed = event.data['simulated'] === true ? false : table.apply(event);
+    if (event.kind === 'lease.changed' && event.interface !== undefined && event.data['simulated'] !== true) {
+      const routers = event.data['routers'];
+      const router = Array.isArray(routers) && typeof routers[0] === 'string' ? routers[0] : undefined;
+      if (event.states?.new === 'bound' && router !== undefined) leaseRouters.set(event.interface, router);
+      else leaseRouters.delete(event.interface);
+      changed = true;
+    }
     events.emit('event', event);
     if (dispatcher !== null) {
       if (eventSeenAt.size > 10_000) eventSeenAt.clear();
@@ -304,7 +317,7 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
       sources.set(backend, entry);
       try {
         const make = await loadSourceFactory(backend, init.sources);
-        entry.handle = await make({ bus, events: factory, logger: log.child({ backend }), netns: config.netns, accept, startupEvents: true, ownProtocol: config.routing.protocol, ...(config.dbus.address === undefined ? {} : { busAddress: config.dbus.address }) });
+        entry.handle = await make({ bus, events: factory, logger: log.child({ backend }), netns: config.netns, accept, startupEvents: true, ownProtocol: config.routing.protocol, config, ...(config.dbus.address === undefined ? {} : { busAddress: config.dbus.address }) });
         await entry.handle.start();
         entry.status.state = 'running';
         log.info({ backend }, 'source started');
@@ -365,7 +378,8 @@ export function createNetevdService(init: NetevdServiceInit = {}): NetevdService
       listener = bus.listen(({ event }) => onEvent(event), { name: 'netevd-daemon', filter: { source: 'netevd' }, bufferSize: 16_384, overflow: 'drop-oldest', onError: (err) => log.error({ err }, 'event handling failed') });
       try {
         const store = await openTableStore(config.dataDir, config.routing.tables);
-        routing = createPolicyRouting({ config, logger: log, store, ...(init.ip === undefined ? {} : { ip: init.ip }) });
+        leaseRouters.clear();
+        routing = createPolicyRouting({ config, logger: log, store, gatewayHint: (name, family) => (family === 4 ? (leaseRouters.get(name) ?? null) : null), ...(init.ip === undefined ? {} : { ip: init.ip }) });
         await startSources(config);
         await drainBus();
         const result = await reconcileNow();
