@@ -112,8 +112,11 @@ class Source implements SourceEngine {
     this.sessionHooks = {
       onEnd: (s, signal) => this.onSessionEnd(s, signal),
       onGoAway: (s) => this.onPeerGoAway(s),
-      onRtt: (_s, rtt) => {
+      onRtt: (s, rtt) => {
         this.counters.lastRttMs = rtt;
+        // The backoff starts over once a session proved itself with a PONG, not at the
+        // handshake: a dest that accepts and dies at once must not be redialled at minMs forever.
+        if (s === this.active) this.backoff.reset();
       },
     };
   }
@@ -212,6 +215,11 @@ class Source implements SourceEngine {
       this.counters.bump(this.counters.handshakes, code);
       this.lastError = `${code}: ${(err as Error).message}`;
       this.hooks.handshake(code, remote, (err as Error).message);
+      if (this.usable() !== null) {
+        // A failed blue-green refresh: the current session keeps serving, nothing to retry.
+        this.signal({ reason: 'connect-failed', session: null, code, detail: `refresh: ${(err as Error).message}`, retryInMs: null });
+        throw err;
+      }
       const retryInMs = this.backoff.next();
       this.signal({ reason: 'connect-failed', session: null, code, detail: (err as Error).message, retryInMs });
       this.scheduleConnect(retryInMs);
@@ -238,7 +246,6 @@ class Source implements SourceEngine {
     this.sessions.add(s);
     this.counters.sessionsEstablished++;
     this.everConnected = true;
-    this.backoff.reset();
     this.lastError = null;
     const old = this.active;
     this.active = s;
