@@ -17,7 +17,7 @@
  *                                      filters: app, kind, subject, interface, severity, where
  *   POST /api/v1/reload                re-read the config source and reload; 200 applied,
  *                                      409 refused (the error envelope says why)
- *   POST /api/v1/events                simulate / replay: a JSON event {kind?, interface, states,
+ *   POST /api/v1/events                (api.simulate: true) simulate / replay: a JSON event {kind?, interface, states,
  *                                      addresses?, data?} or JSON lines of them, published with
  *                                      data.simulated (scripts run; table and routing untouched)
  *   GET  /api/v1/dead-letter           scripts that failed every attempt; DELETE clears it
@@ -56,6 +56,7 @@ export interface ApiInit {
 const STATUS_OF: Record<string, number> = {
   NETEVD_NOT_FOUND: 404,
   NETEVD_UNAUTHORIZED: 401,
+  NETEVD_FORBIDDEN: 403,
   NETEVD_INVALID_ARGUMENT: 400,
   EVENTS_FILTER_SYNTAX: 400,
   EVENTS_INVALID_EVENT: 400,
@@ -182,6 +183,7 @@ export async function startApi(init: ApiInit): Promise<ApiServer> {
       return send(res, result.applied ? 200 : 409, result.applied ? { applied: true } : { applied: false, error: result.error });
     }
     if (path === '/api/v1/events' && method === 'POST') {
+      if (!config.api.simulate) throw new NetevdError('NETEVD_FORBIDDEN', 'simulate and replay are off on this daemon (api.simulate: true turns them on)', { details: { setting: 'api.simulate' } });
       const text = await readBody(req, MAX_BODY_BYTES);
       const inits = parseSimulateBody(text);
       const made = service.simulate(inits);

@@ -145,6 +145,11 @@ const ListenSchema = (port: number) =>
     port: z.int().min(0).max(65535).default(port),
     /** Bearer token; required when host is not loopback. */
     token: z.string().min(16, { error: 'at least 16 characters' }).optional(),
+    /**
+     * Accept POST /api/v1/events (simulate, replay). Off by default: it makes root's scripts
+     * run for made-up states, and on loopback without a token any local user could ask.
+     */
+    simulate: z.boolean().default(false),
   });
 
 /** The netevd config section. */

@@ -20,6 +20,7 @@ export const NETEVD_ERROR_CODES = [
   'NETEVD_RELOAD_UNSUPPORTED', // a reload changing what only a restart can change (api listen, sources, dataDir)
   'NETEVD_API', // the REST API could not listen, or a CLI request to it failed
   'NETEVD_UNAUTHORIZED', // an API request without the right bearer token
+  'NETEVD_FORBIDDEN', // an API request this daemon's config does not allow (simulate without api.simulate)
   'NETEVD_NOT_FOUND', // an API path, interface or script that does not exist
 ] as const;
 

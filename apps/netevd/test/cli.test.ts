@@ -102,6 +102,10 @@ describe('edgebox-netevd', () => {
     expect(ok.lines[0]).toBe('reload applied');
     expect(host.service.config?.scripts.retries).toBe(1);
     expect(host.service.config?.dryRun).toBe(true); // --dry-run survives re-reads
+    // simulate is off unless the config turns it on
+    const sim = await cli('simulate', '--link', 'x0', '--state', 'routable');
+    expect(sim.code).toBe(1);
+    expect(sim.errors[0]).toMatch(/403: NETEVD_FORBIDDEN/);
   });
 
   it('events --follow prints events as they arrive; events prints the history', async () => {
@@ -165,7 +169,7 @@ describe('edgebox-netevd simulate and replay', () => {
     await writeScript(dir, 'routable', '10-rec', `#!/bin/sh\necho "$LINK $STATE $ADDRESSES" >> '${log}'\n`);
     await writeScript(dir, 'no-carrier', '10-rec', `#!/bin/sh\necho "$LINK $STATE" >> '${log}'\n`);
     const configFile = join(dir, 'netevd.yaml');
-    await writeFile(configFile, `scripts:\n  dir: ${dir}\n  ownerUid: ${uid}\ndataDir: ${join(dir, 'data')}\napi:\n  port: 0\n  token: sixteen-chars-token\nops:\n  port: 0\n`);
+    await writeFile(configFile, `scripts:\n  dir: ${dir}\n  ownerUid: ${uid}\ndataDir: ${join(dir, 'data')}\napi:\n  port: 0\n  token: sixteen-chars-token\n  simulate: true\nops:\n  port: 0\n`);
     const r = io(['run', '--config', configFile], { signalTarget: new EventEmitter() as unknown as NetevdIo['signalTarget'], serviceInit: { sources: { netlink: fakeSourceFactory().factory } } });
     const host = (await runNetevdCli(r))!;
     const auth = (): string[] => ['--url', host.service.apiUrl!, '--token', 'sixteen-chars-token'];
