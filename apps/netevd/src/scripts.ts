@@ -7,8 +7,10 @@
  *            for `route.changed`
  *   order    file names sorted by their UTF-16 code units (`10-a` before `20-b` before `a`)
  *   safety   a regular file (symlinks refused: the target could be swapped), executable by its
- *            owner, owned by root (`scripts.ownerUid`), not writable by group or other; anything
- *            else is listed with its problem and never run
+ *            owner, owned by root (`scripts.ownerUid`), not writable by group or other, in a
+ *            `<state>.d` folder that is a real directory with the same owner and no group/other
+ *            write (else someone could swap a checked file before it runs); anything else is
+ *            listed with its problem and never run
  *   env      cleared: PATH plus LINK, LINKINDEX, STATE, OLDSTATE, BACKEND, ADDRESSES, JSON,
  *            each validated. A value that fails (an interface named `$(reboot)`, an address
  *            that is not one) is dropped, never passed: LINK and JSON are left out for a
@@ -77,6 +79,20 @@ export async function scriptProblem(path: string, ownerUid: number): Promise<{ p
   return { problem: null, mode, uid: st.uid };
 }
 
+/** Why scripts in `folder` may not run (a symlink, another owner, group/other writable), or null. */
+async function dirProblem(folder: string, ownerUid: number): Promise<string | null> {
+  try {
+    const st = await lstat(folder);
+    const mode = st.mode & 0o7777;
+    if (st.isSymbolicLink() || !st.isDirectory()) return `folder ${folder} is not a real directory`;
+    if (st.uid !== ownerUid) return `folder ${folder} is owned by uid ${st.uid} (expected ${ownerUid})`;
+    if ((mode & 0o022) !== 0) return `folder ${folder} mode ${mode.toString(8).padStart(4, '0')} is group or other writable`;
+    return null;
+  } catch (err) {
+    return `folder ${folder}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+  }
+}
+
 /**
  * Throws NETEVD_SCRIPT_UNSAFE unless `path` may run.
  *
@@ -102,11 +118,14 @@ export async function listScripts(dir: string, state: string, ownerUid: number):
     return [];
   }
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const folderProblem = await dirProblem(folder, ownerUid);
   const out: ScriptInfo[] = [];
   for (const name of names) {
     if (name.startsWith('.')) continue; // editor swap files, dotfiles
     const path = join(folder, name);
-    const { problem, mode, uid } = await scriptProblem(path, ownerUid);
+    const checked = await scriptProblem(path, ownerUid);
+    const { mode, uid } = checked;
+    const problem = folderProblem ?? checked.problem;
     out.push({ state, name, path, runnable: problem === null, problem, mode: mode === null ? null : mode.toString(8).padStart(4, '0'), uid });
   }
   return out;

@@ -105,3 +105,25 @@ describe('script folders', () => {
     expect((await listScripts(dir, 'carrier', uid))[0]!.runnable).toBe(false);
   });
 });
+
+describe('script folder safety', () => {
+  it('a group- or other-writable folder runs none of its scripts', async () => {
+    const dir = await tempDir();
+    await writeScript(dir, 'routable', '10-a', '#!/bin/sh\n');
+    await chmod(join(dir, 'routable.d'), 0o777);
+    const [s] = await listScripts(dir, 'routable', uid);
+    expect(s!.runnable).toBe(false);
+    expect(s!.problem).toMatch(/folder .*routable\.d mode 0777 is group or other writable/);
+    await chmod(join(dir, 'routable.d'), 0o755);
+    expect((await listScripts(dir, 'routable', uid))[0]!.runnable).toBe(true);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a symlinked folder runs none of its scripts', async () => {
+    const dir = await tempDir();
+    await writeScript(dir, 'elsewhere', '10-a', '#!/bin/sh\n');
+    await symlink(join(dir, 'elsewhere.d'), join(dir, 'routable.d'));
+    expect((await listScripts(dir, 'routable', uid))[0]!.problem).toMatch(/not a real directory/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
