@@ -115,6 +115,11 @@ export const TunnelConfigSchema = z
       key: z.string().min(1),
       /** Revocation lists, PEM files. */
       crl: z.array(z.string().min(1)).max(64).default([]),
+      /**
+       * Refuse to start when our certificate does not chain to `ca`, has expired or does not
+       * certify `key` (default). false: present them anyway (a lab showing the peer refuse).
+       */
+      selfCheck: z.boolean().default(true),
     }),
     /** hybrid: X25519 + ML-KEM-768 only; classical: also X25519 alone (used only if the peer asks). */
     kem: z.enum(['hybrid', 'classical']).default('hybrid'),

@@ -253,4 +253,16 @@ describe('refused streams', () => {
     expect(source.status().counters.clientsRefused).toBe(1);
     held.destroy();
   });
+
+  it('pki.selfCheck false lets a lab present an expired certificate or a wrong key through the service: the dest refuses them', async () => {
+    const dest = await tunnels.start(destConfig(pki, dstId, services()));
+    const old = await pki.issue('source-old2', 'client', { notBefore: new Date(Date.now() - 10 * 86_400_000), validityDays: 2 });
+    const expired = refusedBy(dest, 'CRYPTO_CERT_EXPIRED');
+    await tunnels.start(sourceConfig(pki, old, destAddress(dest), { pki: { ca: pki.caPath, cert: old.cert, key: old.key, selfCheck: false } }));
+    await expired;
+    const other = await pki.issue('other-key', 'client');
+    const noKey = refusedBy(dest, 'CRYPTO_HANDSHAKE_AUTH');
+    await tunnels.start(sourceConfig(pki, srcId, destAddress(dest), { pki: { ca: pki.caPath, cert: srcId.cert, key: other.key, selfCheck: false } }));
+    await noKey;
+  });
 });
