@@ -43,7 +43,9 @@ const DEST_PORT = 7443;
 const IPERF_PORT = 5201;
 const ECHO_PORT = 7000;
 const OPEN_STREAMS = 1000;
-const NODE_FLAGS = ['--max-semi-space-size=1', '--conditions=@edgebox/source', '--import', 'tsx'];
+// EDGEBOX_BENCH_NODE_FLAGS adds flags to the tunnel processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const EXTRA_FLAGS = (process.env['EDGEBOX_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+const NODE_FLAGS = ['--conditions=@edgebox/source', '--import', 'tsx', ...EXTRA_FLAGS];
 
 const root = rootStatus();
 if (!root.ok) {
