@@ -164,7 +164,12 @@ export async function startApi(init: ApiInit): Promise<ApiServer> {
     if (path === '/api/v1/status' && get) return send(res, 200, service.status());
     if (path === '/api/v1/interfaces' && get) return send(res, 200, service.interfaces());
     if (path.startsWith('/api/v1/interfaces/') && get) {
-      const name = decodeURIComponent(path.slice('/api/v1/interfaces/'.length));
+      let name: string;
+      try {
+        name = decodeURIComponent(path.slice('/api/v1/interfaces/'.length));
+      } catch {
+        throw invalidArgument('interface', path.slice('/api/v1/interfaces/'.length), 'a percent-encoded interface name');
+      }
       const found = service.interfaces().find((i) => i.name === name);
       if (found === undefined) throw new NetevdError('NETEVD_NOT_FOUND', `interface ${JSON.stringify(name)} is not known`, { details: { interface: name } });
       return send(res, 200, found);

@@ -37,7 +37,7 @@ export function registerNetevdMetrics(registry: Registry, view: MetricsView): Ne
   const runs: Counter<'state' | 'result'> = createCounter(registry, { name: 'edgebox_netevd_script_runs_total', help: 'Script runs (attempts), by state folder and result (ok, failed, timeout)', labelNames: ['state', 'result'] });
   const failures: Counter<'state'> = createCounter(registry, { name: 'edgebox_netevd_script_failures_total', help: 'Script runs that failed or timed out, by state folder', labelNames: ['state'] });
   const duration: Histogram<'state'> = createHistogram(registry, { name: 'edgebox_netevd_script_duration_seconds', help: 'Script run time', labelNames: ['state'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120] });
-  const latency: Histogram = createHistogram(registry, { name: 'edgebox_netevd_event_to_script_seconds', help: 'From an event on the bus to its first script starting', buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2] });
+  const latency: Histogram = createHistogram(registry, { name: 'edgebox_netevd_event_to_script_seconds', help: 'From an event on the bus to its first script starting (a settled state includes its debounce wait)', buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2] });
   const changes: Counter<'op'> = createCounter(registry, { name: 'edgebox_netevd_routing_changes_total', help: 'Policy rules and routes added or removed', labelNames: ['op'] });
   const errors: Counter = createCounter(registry, { name: 'edgebox_netevd_routing_errors_total', help: 'Routing commands that failed' });
   const rules: Gauge = createGauge(registry, { name: 'edgebox_netevd_policy_rules', help: 'Policy rules netevd wants installed', collect() { this.set(view.rules()); } });

@@ -71,6 +71,8 @@ describe('netevd service', () => {
     expect((await get('/api/v1/interfaces/nope0')).status).toBe(404);
     expect(((await get('/api/v1/interfaces/nope0')).body as { error: { code: string } }).error.code).toBe('NETEVD_NOT_FOUND');
     expect((await get('/api/v1/nothing')).status).toBe(404);
+    expect((await get('/api/v1/interfaces/%E0%A4%A')).status).toBe(400);
+    expect((await get('/api/v1/status', { method: 'PUT' })).status).toBe(404);
   });
 
   it('a failing script lands in the dead-letter list, visible in the API, and in metrics', async () => {
