@@ -1,0 +1,18 @@
+/**
+ * @edgebox/p2p: a libp2p peer network with authenticated, encrypted named streams.
+ *
+ * @example
+ * import { createLibp2pNode } from '@edgebox/p2p';
+ * const node = await createLibp2pNode({ listen: ['/ip4/0.0.0.0/tcp/4001'] }, { identity, accessList });
+ */
+export { P2P_ERROR_CODES, P2pError, isP2pError, type P2pErrorCode, type P2pErrorOptions } from './errors.js';
+export * from './constants.js';
+export {
+  createAccessGater,
+  createLibp2pNode,
+  hangUpBlocked,
+  libp2pKeyFromIdentity,
+  type Libp2pNodeComponents,
+  type Libp2pNodeInit,
+  type P2pLibp2p,
+} from './node.js';
