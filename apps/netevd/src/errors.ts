@@ -68,7 +68,11 @@ export function isNetevdError(err: unknown, code?: NetevdErrorCode): err is Nete
   return typeof c === 'string' && c.startsWith('NETEVD_') && (code === undefined || c === code);
 }
 
-/** `<field> <value> is not <expected>` (cold path). */
+/**
+ * `<field> <value> is not <expected>` (cold path).
+ *
+ * @example throw invalidArgument('table', 254, 'a table other than main');
+ */
 export function invalidArgument(field: string, value: unknown, expected: string): NetevdError {
   return new NetevdError('NETEVD_INVALID_ARGUMENT', `${field} ${JSON.stringify(value) ?? String(value)} is not ${expected}`, {
     details: { field, value: typeof value === 'number' || typeof value === 'string' ? value : String(value), expected },

@@ -150,7 +150,11 @@ function familyOf(address: string): 0 | 4 | 6 {
   return isIP(address.split('/')[0]!) as 0 | 4 | 6;
 }
 
-/** Global addresses only: IPv4 link-local (169.254/16) and IPv6 fe80::/10 get no rules. */
+/**
+ * Global addresses only: IPv4 link-local (169.254/16) and IPv6 fe80::/10 get no rules.
+ *
+ * @example isRoutableAddress('fe80::1/64'); // false
+ */
 export function isRoutableAddress(address: string): boolean {
   const ip = address.split('/')[0]!.toLowerCase();
   const f = isIP(ip);
@@ -159,7 +163,11 @@ export function isRoutableAddress(address: string): boolean {
   return false;
 }
 
-/** Normalise an IPv6 address as the kernel prints it (`fd00:0::1` → `fd00::1`). */
+/**
+ * Normalise an IPv6 address as the kernel prints it.
+ *
+ * @example canonicalIp('fd00:0::1'); // 'fd00::1'
+ */
 export function canonicalIp(ip: string): string {
   if (isIP(ip) !== 6) return ip;
   return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
@@ -398,7 +406,11 @@ export function createPolicyRouting(init: PolicyRoutingInit): PolicyRouting {
   };
 }
 
-/** Throws NETEVD_INVALID_ARGUMENT unless `n` is a usable table number. */
+/**
+ * Throws NETEVD_INVALID_ARGUMENT unless `n` is a usable table number.
+ *
+ * @example checkTable(1000); // 1000; checkTable(254) throws (main)
+ */
 export function checkTable(n: number): number {
   if (!Number.isSafeInteger(n) || n < 1 || n > 0xffff_fffe || n === 253 || n === 254 || n === 255) throw invalidArgument('table', n, 'a table number 1..4294967294 other than 253, 254, 255');
   return n;

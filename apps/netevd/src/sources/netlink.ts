@@ -115,7 +115,11 @@ export function linkState(flags: readonly string[], addrs: readonly IpAddrInfo[]
   return linkLocal ? 'degraded' : 'carrier';
 }
 
-/** `ip -j addr show` → the snapshot (interfaces the filter accepts). */
+/**
+ * `ip -j addr show` → the snapshot (interfaces the filter accepts).
+ *
+ * @example snapshotFrom(await ipJson(runIp, ['addr', 'show']), (n) => n !== 'lo').get('eth0')?.state; // 'routable'
+ */
 export function snapshotFrom(links: readonly IpLinkJson[], accept: (name: string) => boolean): Map<string, NetlinkInterface> {
   const out = new Map<string, NetlinkInterface>();
   for (const l of links) {
