@@ -162,7 +162,8 @@ export const random = (n: number): Buffer => randomBytes(n);
 
 /** Fast timers for tests: heartbeat and reconnect in tens of ms. */
 export const FAST = {
-  heartbeat: { intervalMs: 100, timeoutMs: 300, maxMissed: 3 },
+  // Long enough that a loaded CI box never misses 3 PONGs by accident (a 3 s stall).
+  heartbeat: { intervalMs: 200, timeoutMs: 1000, maxMissed: 3 },
   reconnect: { minMs: 20, maxMs: 200, handshakeTimeoutMs: 3000 },
   circuitBreaker: { failureThreshold: 1000, windowMs: 60_000, openMs: 100 },
 } as const;
