@@ -365,18 +365,31 @@ async function showEvents(io: NetevdIo, values: Values): Promise<void> {
   const token = values.token ?? io.env['NETEVD_TOKEN'] ?? config?.api.token;
   const headers: Record<string, string> = { accept: 'text/event-stream' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const res = await (io.fetch ?? fetch)(`${base}/api/v1/events?${q}`, { headers, ...(io.signal === undefined ? {} : { signal: io.signal }) });
-  if (!res.ok || res.body === null) throw new NetevdError('NETEVD_API', `events stream answered ${res.status}`);
-  const decoder = createSseDecoder();
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      for (const r of decoder.push(chunk)) {
-        if (!r.ok) continue;
-        io.out(values.json === true ? r.message.data : eventLine(JSON.parse(r.message.data) as Parameters<typeof eventLine>[0]));
+  // Follow across daemon restarts and reloads: when the stream ends, reconnect (1 s apart)
+  // with the last event id, so the daemon's bus replays what was missed, once. The first
+  // connection failing is an error; later ones are retried until aborted.
+  let lastEventId: string | undefined;
+  let connected = false;
+  const aborted = (): boolean => io.signal?.aborted === true;
+  while (!aborted()) {
+    const h = lastEventId === undefined ? headers : { ...headers, 'last-event-id': lastEventId };
+    try {
+      const res = await (io.fetch ?? fetch)(`${base}/api/v1/events?${q}`, { headers: h, ...(io.signal === undefined ? {} : { signal: io.signal }) });
+      if (!res.ok || res.body === null) throw new NetevdError('NETEVD_API', `events stream answered ${res.status}`);
+      connected = true;
+      const decoder = createSseDecoder();
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for (const r of decoder.push(chunk)) {
+          if (!r.ok) continue;
+          if (r.message.id !== '') lastEventId = r.message.id;
+          io.out(values.json === true ? r.message.data : eventLine(JSON.parse(r.message.data) as Parameters<typeof eventLine>[0]));
+        }
       }
+    } catch (err) {
+      if (aborted()) return;
+      if (!connected) throw err;
     }
-  } catch (err) {
-    if (io.signal?.aborted !== true) throw err;
+    if (!aborted()) await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -6,7 +6,9 @@ import { EventEmitter } from 'node:events';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
 import { runNetevdCli } from '../src/cli.js';
+import { createNetevdService } from '../src/service.js';
 import type { NetevdHost, NetevdIo } from '../src/cli.js';
 import { fakeSourceFactory } from './fake-source.js';
 import { silent, tempDir, uid, waitFor, writeScript } from './helpers.js';
@@ -197,6 +199,42 @@ describe('edgebox-netevd simulate and replay', () => {
       expect(noToken.errors[0]).toMatch(/401: NETEVD_UNAUTHORIZED/);
     } finally {
       await host.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('edgebox-netevd events --follow across a restart', () => {
+  it('reconnects with Last-Event-ID and prints what it missed, once', async () => {
+    const dir = await tempDir();
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const fake = fakeSourceFactory();
+    const svc = createNetevdService({ logger: silent, sources: { netlink: fake.factory } });
+    const config = { dataDir: join(dir, 'data'), scripts: { dir, ownerUid: uid }, api: { port } };
+    await svc.start(config);
+    const ac = new AbortController();
+    const r = io(['events', '--follow', '--json', '--url', `http://127.0.0.1:${port}`], { signal: ac.signal });
+    const following = runNetevdCli(r);
+    try {
+      await new Promise((res) => setTimeout(res, 100));
+      fake.last().link('f0', 'routable');
+      await waitFor(() => r.lines.length === 1, 'the first event');
+      await svc.stop();
+      await svc.start(config);
+      fake.last().link('f0', 'no-carrier'); // published while the client reconnects
+      fake.last().link('f0', 'routable');
+      await waitFor(() => r.lines.length >= 3, 'the events after the restart', 8000);
+      await new Promise((res) => setTimeout(res, 200));
+      expect(r.lines.map((l) => (JSON.parse(l) as { states: { new: string } }).states.new)).toEqual(['routable', 'no-carrier', 'routable']);
+    } finally {
+      ac.abort();
+      await following;
+      await svc.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });
