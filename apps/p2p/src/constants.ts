@@ -50,3 +50,5 @@ export const DEFAULT_FEED_QUEUE_MESSAGES = 4096;
 export const DEFAULT_PEER_MESSAGES_PER_SECOND = 10_000;
 /** Burst of the per-peer message rate limit. */
 export const DEFAULT_PEER_MESSAGE_BURST = 20_000;
+/** The responder's "keys installed" signal closing the handshake (empty payload). */
+export const TYPE_HANDSHAKE_DONE = 0x02;

@@ -16,3 +16,18 @@ export {
   type Libp2pNodeInit,
   type P2pLibp2p,
 } from './node.js';
+export { createHandshakeCredentials, runHandshake, type HandshakeCredentials, type RunHandshakeInit } from './handshake.js';
+export {
+  createSession,
+  deriveStreamKey,
+  OPEN_BAD_AUTH,
+  OPEN_MALFORMED,
+  OPEN_OK,
+  OPEN_REPLAYED,
+  OPEN_RESULT_NAMES,
+  type OpenResultName,
+  type Session,
+  type SessionComponents,
+  type SessionCounters,
+  type SessionInit,
+} from './session.js';
