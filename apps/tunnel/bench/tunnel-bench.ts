@@ -29,6 +29,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '500' },
+    // --no-peers: the tunnel alone (profiling); the report then lacks the peers' rows
+    'no-peers': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
@@ -190,7 +192,7 @@ try {
   }));
 
   console.log(`tunnel bench: ${runs} runs x ${seconds} s, iperf3 through one unshaped veth link (lab ${lab.runId})`);
-  const peers = await prepareForwardPeers(lab, { link: 'wan', client: 'source', server: 'dest', seconds, parallel: [1] });
+  const peers = await prepareForwardPeers(lab, { link: 'wan', client: 'source', server: 'dest', seconds, parallel: [1], peers: values['no-peers'] === true ? [] : undefined });
   let rows: AlternatingResult[];
   try {
     for (const [peer, err] of Object.entries(peers.errors)) console.error(`! ${peer} did not start:\n${err.message}`);
