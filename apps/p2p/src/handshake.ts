@@ -55,8 +55,11 @@ export interface HandshakeCredentials {
  */
 export async function createHandshakeCredentials(identity: Identity, init: { validityDays?: number } = {}): Promise<HandshakeCredentials> {
   const peerId = peerIdFromIdentity(identity);
-  const ca = await createCertificateAuthority({ commonName: `edgebox-p2p ${peerId}`, validityDays: init.validityDays ?? 3650 });
-  const issued = await issueCertificate(ca, { commonName: peerId, publicKey: identity.publicKey, usage: 'peer', validityDays: init.validityDays ?? 3650 });
+  const days = init.validityDays ?? 3650;
+  // One clock reading for both: the leaf may not outlive its CA, even by the second between calls.
+  const now = new Date();
+  const ca = await createCertificateAuthority({ commonName: `edgebox-p2p ${peerId}`, validityDays: days + 1, now });
+  const issued = await issueCertificate(ca, { commonName: peerId, publicKey: identity.publicKey, usage: 'peer', validityDays: days, now });
   return { peerId, certificate: issued.der, privateKey: identity.privateKey };
 }
 

@@ -31,3 +31,24 @@ export {
   type SessionCounters,
   type SessionInit,
 } from './session.js';
+export { createMessageFeed, type MessageFeed, type MessageSubscription, type P2pMessage } from './feed.js';
+export {
+  checkStreamName,
+  maxFramePayload,
+  receiveStream,
+  sendFrame,
+  streamProtocol,
+  type DecryptError,
+  type DropReason,
+  type ReceiveContext,
+} from './streams.js';
+export {
+  createP2pNetwork,
+  type NetworkCounters,
+  type P2pNetwork,
+  type P2pNetworkComponents,
+  type P2pNetworkEvents,
+  type P2pNetworkInit,
+  type PeerStatus,
+  type StreamStats,
+} from './network.js';

@@ -1,0 +1,124 @@
+/**
+ * Named streams (docs/protocols/p2p.md §4): `/edgebox/p2p/stream/<name>/1`.
+ *
+ * Receive, in order:
+ *   1. chunk from the yamux stream (`for await`)
+ *   2. framing decoder: whole MESSAGE frames, size-limited (a framing error ends this stream:
+ *      the byte stream cannot be resynchronised)
+ *   3. per-peer token bucket: over the rate, drop and count
+ *   4. session.open(): malformed / replayed / bad-auth are dropped, counted and reported to
+ *      the decryption-error callback; the stream goes on
+ *   5. deliver to the message feed
+ *
+ * Send: seal (sync, so frames leave in call order) → `stream.send()` → when it returns false,
+ * the caller waits for `onDrain()`; a stream whose write buffer is over its cap refuses with
+ * P2P_LIMIT instead of growing.
+ */
+import type { Stream } from '@libp2p/interface';
+import { createStreamDecoder, FRAME_HEADER_BYTES, isFramingError, type StreamFrame } from '@edgebox/framing';
+import type { RateLimiter } from '@edgebox/peers';
+import { AEAD_TAG_BYTES, MESSAGE_COUNTER_BYTES, STREAM_NAME_PATTERN, STREAM_PROTOCOL_PREFIX, STREAM_PROTOCOL_SUFFIX, TYPE_MESSAGE } from './constants.js';
+import { P2pError } from './errors.js';
+import { OPEN_OK, OPEN_RESULT_NAMES, type Session } from './session.js';
+
+/**
+ * Throw P2P_INVALID_STREAM_NAME unless `name` is a valid stream name.
+ *
+ * @example checkStreamName('chat'); // ok; checkStreamName('Chat/1') throws
+ */
+export function checkStreamName(name: unknown): asserts name is string {
+  if (typeof name === 'string' && STREAM_NAME_PATTERN.test(name)) return;
+  const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : String(name);
+  throw new P2pError('P2P_INVALID_STREAM_NAME', `stream name ${shown} is not 1..64 characters of [a-z0-9._-] starting with [a-z0-9]`, {
+    details: { expected: String(STREAM_NAME_PATTERN) },
+  });
+}
+
+/**
+ * The libp2p protocol id of a stream name.
+ *
+ * @example streamProtocol('chat') // '/edgebox/p2p/stream/chat/1'
+ */
+export function streamProtocol(name: string): string {
+  checkStreamName(name);
+  return `${STREAM_PROTOCOL_PREFIX}${name}${STREAM_PROTOCOL_SUFFIX}`;
+}
+
+/** Why a received frame was dropped, as the decryption-error callback sees it. */
+export type DropReason = 'malformed' | 'bad-auth' | 'replayed' | 'rate-limited' | 'framing';
+
+/** What the decryption-error callback receives. */
+export interface DecryptError {
+  readonly peer: string;
+  readonly stream: string;
+  readonly reason: DropReason;
+}
+
+/** What a receive loop needs: the session (looked up per frame: it may be replaced), limits, sinks. */
+export interface ReceiveContext {
+  readonly peer: string;
+  readonly stream: string;
+  session(): Session | undefined;
+  readonly rateLimiter: RateLimiter;
+  deliver(data: Uint8Array): void;
+  dropped(reason: DropReason): void;
+}
+
+/** Max payload of a MESSAGE frame for a plaintext limit. */
+export function maxFramePayload(maxMessageBytes: number): number {
+  return maxMessageBytes + MESSAGE_COUNTER_BYTES + AEAD_TAG_BYTES;
+}
+
+function onFrame(frame: StreamFrame, ctx: ReceiveContext): void {
+  if (!ctx.rateLimiter.tryTake(ctx.peer)) {
+    ctx.dropped('rate-limited');
+    return;
+  }
+  const session = ctx.session();
+  if (session === undefined) {
+    ctx.dropped('bad-auth');
+    return;
+  }
+  const r = session.open(ctx.stream, frame.type, frame.flags, frame.channel, frame.payload);
+  if (r === OPEN_OK) ctx.deliver(session.opened);
+  else ctx.dropped(OPEN_RESULT_NAMES[r] as DropReason);
+}
+
+/**
+ * Read one inbound named stream until it ends (steps 1-5 above). Never throws: a framing error
+ * aborts the stream and is reported as `framing`.
+ *
+ * @example void receiveStream(stream, ctx, maxMessageBytes);
+ */
+export async function receiveStream(stream: Stream, ctx: ReceiveContext, maxMessageBytes: number): Promise<void> {
+  const decoder = createStreamDecoder({ maxPayload: maxFramePayload(maxMessageBytes), knownTypes: new Map([[TYPE_MESSAGE, 0]]) });
+  try {
+    for await (const chunk of stream) {
+      decoder.decode(chunk.subarray(), onFrame, ctx);
+    }
+    decoder.end();
+  } catch (err) {
+    if (isFramingError(err)) {
+      ctx.dropped('framing');
+      stream.abort(new P2pError('P2P_INVALID_ARGUMENT', `stream ${ctx.stream} from ${ctx.peer}: ${(err as Error).message}`));
+    }
+    // Anything else is the stream ending under us (reset, connection closed): nothing to do.
+  } finally {
+    decoder.close();
+  }
+}
+
+/**
+ * Send one sealed frame on an outbound stream with back-pressure: refuses (P2P_LIMIT) when the
+ * stream already holds `maxBufferedBytes` unsent, waits for drain when send() says so.
+ *
+ * @example await sendFrame(stream, session.seal('chat', data), 8 << 20, signal);
+ */
+export async function sendFrame(stream: Stream, frame: Uint8Array, maxBufferedBytes: number, signal?: AbortSignal): Promise<void> {
+  if (stream.writeBufferLength + frame.length > maxBufferedBytes + FRAME_HEADER_BYTES) {
+    throw new P2pError('P2P_LIMIT', `stream write buffer ${stream.writeBufferLength} + ${frame.length} > max ${maxBufferedBytes}`, {
+      details: { protocol: stream.protocol },
+    });
+  }
+  if (!stream.send(frame)) await stream.onDrain({ signal });
+}
