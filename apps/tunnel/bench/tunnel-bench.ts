@@ -6,7 +6,7 @@
 // stream, sequential, p50/p99) and RSS of each side with 1,000 streams open at once.
 // Needs root, iperf3, stunnel4 and openssh (Debian's packages).
 //
-//   npx nx run tunnel:bench                      # 3 runs x 5 s
+//   npx nx run tunnel:bench                      # 3 runs x 5 s (builds apps/tunnel first)
 //   npm run bench -- --runs 5 --seconds 10       # from apps/tunnel
 //
 // Prints a table and writes bench-results/tunnel.json at the repository root.
@@ -37,7 +37,8 @@ const runs = Number(values.runs);
 const seconds = Number(values.seconds);
 const setupConnections = Number(values.connections);
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+// The built CLI, as deployed (the bench script builds first): no tsx loader in the RSS figures.
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const SOURCE_IP = '10.74.1.1';
 const DEST_IP = '10.74.1.2';
@@ -47,7 +48,7 @@ const ECHO_PORT = 7000;
 const OPEN_STREAMS = 1000;
 // EDGEBOX_BENCH_NODE_FLAGS adds flags to the tunnel processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
 const EXTRA_FLAGS = (process.env['EDGEBOX_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
-const NODE_FLAGS = ['--conditions=@edgebox/source', '--import', 'tsx', ...EXTRA_FLAGS];
+const NODE_FLAGS = [...EXTRA_FLAGS];
 
 const root = rootStatus();
 if (!root.ok) {
