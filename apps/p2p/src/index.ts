@@ -2,8 +2,10 @@
  * @edgebox/p2p: a libp2p peer network with authenticated, encrypted named streams.
  *
  * @example
- * import { createLibp2pNode } from '@edgebox/p2p';
- * const node = await createLibp2pNode({ listen: ['/ip4/0.0.0.0/tcp/4001'] }, { identity, accessList });
+ * import { createP2pService } from '@edgebox/p2p';
+ * const p2p = createP2pService();
+ * await p2p.start({ identity: { keyFile: 'key.pem' }, listen: ['/ip4/0.0.0.0/tcp/4001'], streams: ['chat'] });
+ * for await (const m of p2p.network!.messages()) console.log(m.peer, m.stream, m.data);
  */
 export { P2P_ERROR_CODES, P2pError, isP2pError, type P2pErrorCode, type P2pErrorOptions } from './errors.js';
 export * from './constants.js';
@@ -52,3 +54,16 @@ export {
   type PeerStatus,
   type StreamStats,
 } from './network.js';
+export { P2pConfigSchema, type P2pConfig } from './config.js';
+export {
+  createP2pEventPublisher,
+  P2P_EVENT_KINDS,
+  P2pAccessChangedEvent,
+  P2pHandshakeCompletedEvent,
+  P2pHandshakeFailedEvent,
+  P2pPeersChangedEvent,
+  P2pPeerStateEvent,
+  type P2pEventPublisher,
+} from './events.js';
+export { registerP2pMetrics } from './metrics.js';
+export { createP2pService, loadIdentity, peerIdOfKeyFile, type P2pEvents, type P2pService, type P2pServiceInit, type P2pStatus } from './service.js';
