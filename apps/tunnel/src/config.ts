@@ -139,6 +139,15 @@ export const TunnelConfigSchema = z
          * path; a stalled reader holds at most this much.
          */
         streamWindowBytes: z.int().min(STREAM_WINDOW_INITIAL_BYTES).max(STREAM_WINDOW_MAX_BYTES).default(1024 * 1024),
+        /**
+         * Auto-tuning: a stream whose reader keeps up with its window (half taken within two
+         * round trips of the previous grant: the window, not the reader, limits it, as on a
+         * long path) has the window doubled, up to this; a stalled or slow reader never grows.
+         * Set it to streamWindowBytes to turn growth off.
+         */
+        streamWindowMaxBytes: z.int().min(STREAM_WINDOW_INITIAL_BYTES).max(STREAM_WINDOW_MAX_BYTES).default(STREAM_WINDOW_MAX_BYTES),
+        /** All streams' growth above streamWindowBytes in one session, at most. */
+        windowGrowthBudgetBytes: z.int().min(0).max(1 << 30).default(64 * 1024 * 1024),
         /** Receive window of a session (all streams' bytes in flight towards us). */
         connectionWindowBytes: z.int().min(CONNECTION_WINDOW_INITIAL_BYTES).max(CONNECTION_WINDOW_MAX_BYTES).default(4 * 1024 * 1024),
       })

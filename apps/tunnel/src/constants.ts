@@ -78,6 +78,14 @@ export const STREAM_WINDOW_INITIAL_BYTES = 256 * 1024;
 export const STREAM_WINDOW_MAX_BYTES = 16 * 1024 * 1024;
 export const CONNECTION_WINDOW_INITIAL_BYTES = 1024 * 1024;
 export const CONNECTION_WINDOW_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Receive-window auto-tuning (a receiver policy, no wire change): half a stream window taken
+ * by the reader within two round trips of the previous grant means the window limits the
+ * stream; this is that interval before the first RTT sample.
+ */
+export const WINDOW_GROW_WITHIN_MS = 25;
+/** Default bound on all streams' window growth in one connection. */
+export const WINDOW_GROWTH_BUDGET_BYTES = 64 * 1024 * 1024;
 
 /** Streams the peer may have open at once. */
 export const DEFAULT_MAX_STREAMS = 1024;

@@ -39,6 +39,8 @@ import {
   PING_BYTES,
   STREAM_WINDOW_INITIAL_BYTES,
   STREAM_WINDOW_MAX_BYTES,
+  WINDOW_GROW_WITHIN_MS,
+  WINDOW_GROWTH_BUDGET_BYTES,
   TUNNEL_CODES,
   TUNNEL_FRAME_TYPES,
   codeName,
@@ -84,6 +86,16 @@ export interface MuxInit extends RekeyLimits {
   receiveWindowBytes?: number;
   /** Receive window of the connection (default: the initial one), granted the same way at start. */
   receiveConnectionWindowBytes?: number;
+  /**
+   * Receive-window auto-tuning: a stream whose reader takes half its window within two round
+   * trips (PING RTT; WINDOW_GROW_WITHIN_MS before the first sample) of the previous grant (the
+   * window, not the reader, limits it) has its window doubled, up to this (default
+   * receiveWindowBytes: no growth; max 16 MiB). A stalled or slow reader never grows, so it
+   * still holds at most receiveWindowBytes.
+   */
+  maxReceiveWindowBytes?: number;
+  /** Total growth above receiveWindowBytes across all streams of the connection (default 64 MiB). */
+  windowGrowthBudgetBytes?: number;
   /** Datagrams queued per udp stream before dropping (default 256). */
   datagramQueue?: number;
   /** Outstanding pings (default 16). */
@@ -122,6 +134,8 @@ export interface MuxStats {
   datagramsDropped: number;
   rekeys: number;
   lastRttMs: number;
+  /** Stream receive windows doubled by auto-tuning. */
+  windowGrowths: number;
 }
 
 /** A multiplexed, sealed connection. */
@@ -179,6 +193,7 @@ class Multiplexer implements Mux, StreamHost {
     datagramsDropped: 0,
     rekeys: 0,
     lastRttMs: 0,
+    windowGrowths: 0,
   };
   readonly done: Promise<Error | undefined>;
   private resolveDone!: (err: Error | undefined) => void;
@@ -195,6 +210,10 @@ class Multiplexer implements Mux, StreamHost {
   private readonly connectionWindow: number;
   private readonly receiveWindow: number;
   private readonly receiveConnectionWindow: number;
+  private readonly maxReceiveWindow: number;
+  private readonly growthBudget: number;
+  /** Bytes of receive window above receiveWindow across live streams (auto-tuning). */
+  private grown = 0;
   private readonly datagramQueue: number;
   private readonly maxPendingPings: number;
   private readonly authorizeOpen: ((request: OpenRequest, id: number) => number) | undefined;
@@ -226,6 +245,8 @@ class Multiplexer implements Mux, StreamHost {
     this.connectionWindow = init.connectionWindowBytes ?? CONNECTION_WINDOW_INITIAL_BYTES;
     this.receiveWindow = init.receiveWindowBytes ?? this.streamWindow;
     this.receiveConnectionWindow = init.receiveConnectionWindowBytes ?? this.connectionWindow;
+    this.maxReceiveWindow = init.maxReceiveWindowBytes ?? this.receiveWindow;
+    this.growthBudget = init.windowGrowthBudgetBytes ?? WINDOW_GROWTH_BUDGET_BYTES;
     this.datagramQueue = init.datagramQueue ?? DEFAULT_DATAGRAM_QUEUE;
     this.maxPendingPings = init.maxPendingPings ?? 16;
     for (const [k, v, min, max] of [
@@ -234,6 +255,8 @@ class Multiplexer implements Mux, StreamHost {
       ['connectionWindowBytes', this.connectionWindow, MAX_DATA_BYTES, CONNECTION_WINDOW_MAX_BYTES],
       ['receiveWindowBytes', this.receiveWindow, this.streamWindow, STREAM_WINDOW_MAX_BYTES],
       ['receiveConnectionWindowBytes', this.receiveConnectionWindow, this.connectionWindow, CONNECTION_WINDOW_MAX_BYTES],
+      ['maxReceiveWindowBytes', this.maxReceiveWindow, this.receiveWindow, STREAM_WINDOW_MAX_BYTES],
+      ['windowGrowthBudgetBytes', this.growthBudget, 0, 1 << 30],
       ['datagramQueue', this.datagramQueue, 1, 65536],
       ['maxPendingPings', this.maxPendingPings, 1, 1024],
     ] as const) {
@@ -452,21 +475,44 @@ class Multiplexer implements Mux, StreamHost {
     this.send(FRAME_WINDOW_UPDATE, 0, 0, this.scratch.subarray(0, 4));
   }
 
-  /** Gives credit back for bytes the application took out of the readable buffer. */
+  /**
+   * Gives credit back for bytes the application took out of the readable buffer, and grows
+   * the window of a stream the window (not its reader) limits: half a window taken within
+   * WINDOW_GROW_WITHIN_MS of the previous grant doubles it (bounded per stream and per
+   * connection); the extra goes out in the same WINDOW_UPDATE.
+   */
   consumed(s: StreamState): void {
     if (!s.live || s.remoteFin || this.closed) return;
     const consumed = s.received - s.readableLength - s.granted;
     if (consumed <= 0) return;
-    const half = this.receiveWindow >>> 1;
+    const half = s.window >>> 1;
     if (consumed < half && s.receiveCredit >= half) return;
+    let grant = consumed;
+    const now = performance.now();
+    // QUIC's rule: a grant due again within two round trips means the window, not the reader,
+    // sets the pace. Before the first PING sample the RTT is taken as WINDOW_GROW_WITHIN_MS / 2.
+    const rtt = this.stats.lastRttMs > 0 ? this.stats.lastRttMs : WINDOW_GROW_WITHIN_MS / 2;
+    if (s.window < this.maxReceiveWindow && consumed >= half && now - s.lastGrantMs < 2 * rtt) {
+      const grow = Math.min(s.window, this.maxReceiveWindow - s.window, this.growthBudget - this.grown);
+      if (grow > 0) {
+        s.window += grow;
+        s.grown += grow;
+        this.grown += grow;
+        grant += grow;
+        this.stats.windowGrowths++;
+      }
+    }
+    s.lastGrantMs = now;
     s.granted += consumed;
-    s.receiveCredit += consumed;
-    encodeWindowUpdate(this.scratch, 0, consumed);
+    s.receiveCredit += grant;
+    encodeWindowUpdate(this.scratch, 0, grant);
     this.send(FRAME_WINDOW_UPDATE, 0, s.id, this.scratch.subarray(0, 4));
   }
 
   /** Grants the receive window above the initial one (tunnel.md §5), once per stream. */
   private growReceiveWindow(s: StreamState): void {
+    s.window = s.udp ? this.streamWindow : this.receiveWindow;
+    s.lastGrantMs = performance.now();
     const extra = this.receiveWindow - this.streamWindow;
     if (extra <= 0 || s.udp) return;
     s.receiveCredit += extra; // now receiveCredit = receiveWindow - (received - granted)
@@ -732,6 +778,8 @@ class Multiplexer implements Mux, StreamHost {
   private remove(s: StreamState): void {
     if (!s.live) return;
     s.live = false;
+    this.grown -= s.grown;
+    s.grown = 0;
     this.streams.delete(s.id);
     this.parked.delete(s);
     if (!s.local) this.peerOpen--;

@@ -192,6 +192,8 @@ export function muxInit(config: TunnelConfig, role: 'source' | 'dest'): MuxInit 
     role,
     maxStreams: config.limits.maxStreamsPerSession,
     receiveWindowBytes: config.limits.streamWindowBytes,
+    maxReceiveWindowBytes: Math.max(config.limits.streamWindowBytes, config.limits.streamWindowMaxBytes),
+    windowGrowthBudgetBytes: config.limits.windowGrowthBudgetBytes,
     receiveConnectionWindowBytes: config.limits.connectionWindowBytes,
     rekeyAfterBytes: config.rekey.afterBytes,
     rekeyAfterMessages: config.rekey.afterMessages,

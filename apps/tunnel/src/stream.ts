@@ -63,6 +63,11 @@ export class StreamState extends Duplex implements TunnelStream {
   /** Bytes received and bytes given back as credit (receiveCredit = window - (received - granted)). */
   received = 0;
   granted = 0;
+  /** Receive window now (auto-tuning grows it; mux.consumed) and its growth above the configured one. */
+  window = 0;
+  grown = 0;
+  /** When credit was last granted (auto-tuning compares the interval). */
+  lastGrantMs = 0;
   /** A write waiting for credit: the chunk, where it resumes, its callback. */
   pendingChunk: Buffer | null = null;
   pendingOffset = 0;
