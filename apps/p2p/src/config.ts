@@ -13,6 +13,7 @@ import {
   DEFAULT_PEER_MESSAGE_BURST,
   DEFAULT_PEER_MESSAGES_PER_SECOND,
   MAX_MESSAGE_BYTES_LIMIT,
+  P2P_OPS_PORT,
   STREAM_NAME_PATTERN,
 } from './constants.js';
 
@@ -60,6 +61,10 @@ export const P2pConfigSchema = z
     reconnect: backoffInitSchema.default({ minMs: 500, maxMs: 60_000 }),
     /** Handshake suites, best first (default: hybrid X25519 + ML-KEM-768 only). */
     suites: z.array(z.enum(suiteNames)).min(1).optional(),
+    /** The ops endpoint (/metrics /health /ready /status) of `edgebox-p2p run`. */
+    ops: z
+      .strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.int().min(0).max(65535).default(P2P_OPS_PORT) })
+      .default({ host: '127.0.0.1', port: P2P_OPS_PORT }),
   })
   .strict();
 

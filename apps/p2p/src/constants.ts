@@ -52,3 +52,5 @@ export const DEFAULT_PEER_MESSAGES_PER_SECOND = 10_000;
 export const DEFAULT_PEER_MESSAGE_BURST = 20_000;
 /** The responder's "keys installed" signal closing the handshake (empty payload). */
 export const TYPE_HANDSHAKE_DONE = 0x02;
+/** Default port of `edgebox-p2p run`'s ops endpoint (bonding 9470, tunnel 9471). */
+export const P2P_OPS_PORT = 9473;

@@ -67,3 +67,4 @@ export {
 } from './events.js';
 export { registerP2pMetrics } from './metrics.js';
 export { createP2pService, loadIdentity, peerIdOfKeyFile, type P2pEvents, type P2pService, type P2pServiceInit, type P2pStatus } from './service.js';
+export { formatPeerTable, formatStats, P2P_USAGE, runP2pCli, type P2pIo } from './cli.js';

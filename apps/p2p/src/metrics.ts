@@ -35,7 +35,7 @@ export function registerP2pMetrics(registry: Registry, network: () => P2pNetwork
 
   createCounter<'reason'>(registry, {
     name: 'edgebox_p2p_dropped_messages_total',
-    help: 'Received frames dropped, by reason (bad-auth, replayed, malformed, rate-limited, framing)',
+    help: 'Received frames dropped, by reason (bad-auth, replayed, malformed, rate-limited, framing, no-session)',
     labelNames: ['reason'],
     collect(this: Counter<'reason'>) {
       this.reset();

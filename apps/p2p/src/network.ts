@@ -160,6 +160,12 @@ interface PeerEntry {
   id: string;
   machine: ConnectionStateMachine;
   session: Session | undefined;
+  /**
+   * The session of a connection that just closed, kept while inbound streams still hold
+   * frames that arrived before the close (their keys are wiped when the last one ends, or
+   * at the next session).
+   */
+  draining: Session | undefined;
   suite: string | null;
   rttMs: number | null;
   out: Map<string, Promise<Stream>>;
@@ -173,7 +179,7 @@ interface PeerEntry {
 const MAX_TRACKED_PEERS = 100_000;
 
 function emptyDrops(): Record<DropReason, number> {
-  return { malformed: 0, 'bad-auth': 0, replayed: 0, 'rate-limited': 0, framing: 0 };
+  return { malformed: 0, 'bad-auth': 0, replayed: 0, 'rate-limited': 0, framing: 0, 'no-session': 0 };
 }
 
 /**
@@ -227,7 +233,7 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
       }
     }
     const machine = createConnectionStateMachine();
-    e = { id, machine, session: undefined, suite: null, rttMs: null, out: new Map(), inbound: 0, stats: new Map(), waiters: new Set(), handshakeTimer: undefined };
+    e = { id, machine, session: undefined, draining: undefined, suite: null, rttMs: null, out: new Map(), inbound: 0, stats: new Map(), waiters: new Set(), handshakeTimer: undefined };
     machine.onTransition((t) => events.emit('peer:state', { peer: id, from: t.from, to: t.to, reason: t.reason }));
     entries.set(id, e);
     return e;
@@ -254,7 +260,10 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
   function endSession(e: PeerEntry, reason: string): void {
     if (e.handshakeTimer !== undefined) clearTimeout(e.handshakeTimer);
     e.handshakeTimer = undefined;
-    e.session?.destroy();
+    e.draining?.destroy();
+    e.draining = undefined;
+    if (e.inbound > 0) e.draining = e.session;
+    else e.session?.destroy();
     e.session = undefined;
     e.suite = null;
     for (const p of e.out.values()) void p.then((s) => s.abort(new P2pError('P2P_NOT_CONNECTED', reason)), () => undefined);
@@ -264,6 +273,8 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
 
   function install(e: PeerEntry, result: Awaited<ReturnType<typeof runHandshake>>, started: number): void {
     e.session?.destroy();
+    e.draining?.destroy();
+    e.draining = undefined;
     e.session = createSession(result, { maxMessageBytes, maxStreams, ...init.session });
     result.destroy(); // the session holds its own copies
     e.suite = result.suite;
@@ -386,7 +397,7 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
       {
         peer: id,
         stream: name,
-        session: () => e.session,
+        session: () => e.session ?? e.draining,
         rateLimiter,
         deliver(data) {
           s.messagesIn++;
@@ -406,7 +417,13 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
         },
       },
       maxMessageBytes,
-    ).finally(() => e.inbound--);
+    ).finally(() => {
+      e.inbound--;
+      if (e.inbound === 0 && e.draining !== undefined) {
+        e.draining.destroy();
+        e.draining = undefined;
+      }
+    });
   }
 
   async function handleStream(name: string): Promise<void> {
@@ -473,6 +490,12 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
     async stop() {
       if (!running) return;
       running = false;
+      // Close our outbound streams gracefully first so frames already handed to them leave
+      // (bounded: a peer that does not read gets aborted at the deadline).
+      const deadline = AbortSignal.timeout(2000);
+      await Promise.allSettled(
+        [...entries.values()].flatMap((e) => [...e.out.values()].map(async (p) => (await p).close({ signal: deadline }))),
+      );
       for (const e of entries.values()) endSession(e, 'node stopping');
       feed.close();
       await libp2p.stop();

@@ -124,7 +124,7 @@ export async function loadIdentity(path: string, create: boolean): Promise<Ident
 }
 
 function restartShape(c: P2pConfig): string {
-  return JSON.stringify({ identity: c.identity, listen: c.listen, streams: c.streams, addressBook: c.addressBook, limits: c.limits, rateLimit: c.rateLimit, suites: c.suites ?? null });
+  return JSON.stringify({ ops: c.ops, identity: c.identity, listen: c.listen, streams: c.streams, addressBook: c.addressBook, limits: c.limits, rateLimit: c.rateLimit, suites: c.suites ?? null });
 }
 
 interface Redial {
@@ -291,7 +291,7 @@ export function createP2pService(init: P2pServiceInit = {}): P2pService {
     },
     async reload(next, current) {
       if (restartShape(next) !== restartShape(current)) {
-        throw new P2pError('P2P_RELOAD_UNSUPPORTED', 'this reload changes identity, listen, streams, addressBook, limits, rateLimit or suites: restart the service to apply it');
+        throw new P2pError('P2P_RELOAD_UNSUPPORTED', 'this reload changes identity, listen, streams, addressBook, limits, rateLimit, suites or ops: restart the service to apply it');
       }
       config = next;
       if (access !== null) applyAccess(access, next);

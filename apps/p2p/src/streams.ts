@@ -45,7 +45,7 @@ export function streamProtocol(name: string): string {
 }
 
 /** Why a received frame was dropped, as the decryption-error callback sees it. */
-export type DropReason = 'malformed' | 'bad-auth' | 'replayed' | 'rate-limited' | 'framing';
+export type DropReason = 'malformed' | 'bad-auth' | 'replayed' | 'rate-limited' | 'framing' | 'no-session';
 
 /** What the decryption-error callback receives. */
 export interface DecryptError {
@@ -76,7 +76,7 @@ function onFrame(frame: StreamFrame, ctx: ReceiveContext): void {
   }
   const session = ctx.session();
   if (session === undefined) {
-    ctx.dropped('bad-auth');
+    ctx.dropped('no-session');
     return;
   }
   const r = session.open(ctx.stream, frame.type, frame.flags, frame.channel, frame.payload);
