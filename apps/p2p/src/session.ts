@@ -91,6 +91,29 @@ interface Direction {
   aead: Aead | undefined;
 }
 
+const TWO_32 = 2 ** 32;
+
+/** Write a safe integer as u64 LE (no DataView / BigInt per message: hot path). */
+function writeU64LE(b: Uint8Array, o: number, v: number): void {
+  const lo = v % TWO_32;
+  const hi = (v - lo) / TWO_32;
+  b[o] = lo & 0xff;
+  b[o + 1] = (lo >>> 8) & 0xff;
+  b[o + 2] = (lo >>> 16) & 0xff;
+  b[o + 3] = lo >>> 24;
+  b[o + 4] = hi & 0xff;
+  b[o + 5] = (hi >>> 8) & 0xff;
+  b[o + 6] = (hi >>> 16) & 0xff;
+  b[o + 7] = hi >>> 24;
+}
+
+/** Read a u64 LE; -1 when above Number.MAX_SAFE_INTEGER. */
+function readU64LE(b: Uint8Array, o: number): number {
+  const lo = (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+  const hi = (b[o + 4]! | (b[o + 5]! << 8) | (b[o + 6]! << 16) | (b[o + 7]! << 24)) >>> 0;
+  return hi > 0x1f_ffff ? -1 : hi * TWO_32 + lo;
+}
+
 const INFO_LABEL = new TextEncoder().encode('edgebox-p2p v1 stream');
 const EMPTY = new Uint8Array(0);
 
@@ -179,7 +202,7 @@ export function createSession(result: HandshakeResult, init: SessionInit = {}, c
       const length = MESSAGE_COUNTER_BYTES + plaintext.length + AEAD_TAG_BYTES;
       const out = new Uint8Array(FRAME_HEADER_BYTES + length); // the frame handed to the stream: it owns it
       encodeHeader(out, 0, { type: TYPE_MESSAGE, length }, { maxPayload: length });
-      new DataView(out.buffer).setBigUint64(FRAME_HEADER_BYTES, BigInt(counter), true);
+      writeU64LE(out, FRAME_HEADER_BYTES, counter);
       writeCounterNonce(nonce, sendPrefix, counter);
       d.aead!.sealInto(nonce, plaintext, out, out.subarray(0, FRAME_HEADER_BYTES), FRAME_HEADER_BYTES + MESSAGE_COUNTER_BYTES);
       counters.sealed++;
@@ -191,13 +214,11 @@ export function createSession(result: HandshakeResult, init: SessionInit = {}, c
         counters.malformed++;
         return OPEN_MALFORMED;
       }
-      const view = new DataView(payload.buffer, payload.byteOffset, MESSAGE_COUNTER_BYTES);
-      const big = view.getBigUint64(0, true);
-      if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
+      const counter = readU64LE(payload, 0);
+      if (counter < 0) {
         counters.malformed++;
         return OPEN_MALFORMED;
       }
-      const counter = Number(big);
       const d = direction(receiving, stream, receiveKey, -1);
       if (counter <= d.counter) {
         counters.replayed++;

@@ -88,6 +88,15 @@ describe('session', () => {
     expect(b.counters.replayed).toBe(2);
   });
 
+  it('a counter above 2^53 - 1 is malformed, not a crash', () => {
+    const [ra, rb] = sessionPairResults();
+    const f = createSession(ra).seal('s', Uint8Array.of(1));
+    f[FRAME_HEADER_BYTES + 7] = 0xff;
+    const b = createSession(rb);
+    expect(openFrame(b, 's', f)).toBe(OPEN_MALFORMED);
+    expect(b.counters.malformed).toBe(1);
+  });
+
   it('a frame of one stream does not open on another (keys per stream name)', () => {
     const [ra, rb] = sessionPairResults();
     const a = createSession(ra);
