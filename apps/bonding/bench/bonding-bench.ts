@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { formatTable, runAlternating, writeBenchResults } from '@edgebox/bench';
+import { formatTable, jsonLine, runAlternating, stopProcess, waitForLine, writeBenchResults } from '@edgebox/bench';
 import type { Contender } from '@edgebox/bench';
 import { createLab, gc, rootStatus } from '@edgebox/netlab';
 import type { Lab } from '@edgebox/netlab';
@@ -54,46 +54,6 @@ if (!root.ok) {
   process.exit(1);
 }
 
-/** Resolves when `child` printed a JSON log line matching `match` (rejects on exit or timeout). */
-function waitLine(child: ChildProcess, match: (line: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const done = (err?: Error): void => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-      if (err === undefined) resolve();
-      else reject(err);
-    };
-    const onData = (chunk: Buffer): void => {
-      buffered += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          if (match(JSON.parse(line) as Record<string, unknown>)) return done();
-        } catch {
-          // not a JSON line
-        }
-      }
-    };
-    const onExit = (): void => done(new Error(`edgebox-bond exited before ${what}`));
-    const timer = setTimeout(() => done(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 const lab: Lab = await createLab({
   nodes: { client: {}, server: {} },
   links: Array.from({ length: LINKS }, (_, i) => ({
@@ -117,18 +77,26 @@ try {
     { mode: 0o600 },
   );
   server = lab.spawn('server', process.execPath, [...NODE_FLAGS, MAIN, 'server', '--config', serverFile], { cwd: REPO });
-  await waitLine(server, (l) => typeof l.msg === 'string' && l.msg.startsWith('edgebox-bond server running'), 30_000, 'server start');
+  await waitForLine(server, (l) => String(jsonLine(l)?.msg).startsWith('edgebox-bond server running'), 30_000, 'server start');
 
   /** (Re)start the client over the first `n` uplinks and wait until every one is up. */
   const useLinks = async (n: number): Promise<void> => {
     if (clientLinks === n) return;
-    await stopChild(client);
+    await stopProcess(client);
     const file = join(dir, `client-${n}.json`);
     const links = Array.from({ length: n }, (_, i) => ({ name: `up${i + 1}`, interface: `up${i + 1}`, source: `10.73.${i + 1}.1`, gateway: `10.73.${i + 1}.2` }));
     await writeFile(file, JSON.stringify({ mode: 'client', identity: { psk }, tun: { address: '10.97.0.2/24' }, client: { name: 'bench', server: `${LISTEN}:51830`, links } }), { mode: 0o600 });
     client = lab.spawn('client', process.execPath, [...NODE_FLAGS, MAIN, 'client', '--config', file], { cwd: REPO });
     let up = 0;
-    await waitLine(client, (l) => l.msg === 'link state' && l.to === 'up' && ++up === n, 30_000, `${n} links up`);
+    await waitForLine(
+      client,
+      (l) => {
+        const e = jsonLine(l);
+        return e?.msg === 'link state' && e.to === 'up' && ++up === n;
+      },
+      30_000,
+      `${n} links up`,
+    );
     clientLinks = n;
   };
   const bondTcp = (n: number) => async (): Promise<number> => {
@@ -165,8 +133,8 @@ try {
   console.error(`bonding bench failed: ${firstLine(err)}`);
   process.exitCode = 1;
 } finally {
-  await stopChild(client);
-  await stopChild(server);
+  await stopProcess(client);
+  await stopProcess(server);
   await lab.destroy();
   await gc({ own: true });
   await rm(dir, { recursive: true, force: true });

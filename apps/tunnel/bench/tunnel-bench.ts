@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PassThrough } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
-import { formatTable, median, runAlternating, writeBenchResults } from '@edgebox/bench';
+import { formatTable, median, runAlternating, stopProcess, waitForLine, writeBenchResults } from '@edgebox/bench';
 import type { AlternatingResult, Contender } from '@edgebox/bench';
 import { createLab, gc, rootStatus } from '@edgebox/netlab';
 import type { Lab } from '@edgebox/netlab';
@@ -88,42 +88,6 @@ for (let i = 0; i < n; i++) {
 process.stdin.on('end', () => { for (const s of sockets) s.destroy(); process.exit(0); });
 process.stdin.resume();`;
 
-/** Resolves when `child` printed a stdout line for which `match` is true (rejects on exit or timeout). */
-function waitLine(child: ChildProcess, match: (line: string) => boolean, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const done = (err?: Error): void => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-      if (err === undefined) resolve();
-      else reject(err);
-    };
-    const onData = (chunk: Buffer): void => {
-      buffered += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (match(line)) return done();
-      }
-    };
-    const onExit = (): void => done(new Error(`process exited before ${what}`));
-    const timer = setTimeout(() => done(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 async function rssMB(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -176,11 +140,11 @@ try {
     JSON.stringify({ role: 'source', mode: 'transparent', pki: pki('source'), source: { dest: `${DEST_IP}:${DEST_PORT}`, forwards: [{ port: IPERF_PORT }, { port: ECHO_PORT }] } }),
   );
   echo = lab.spawn('dest', process.execPath, ['-e', ECHO_SERVER]);
-  await waitLine(echo, (l) => l === 'ready', 10_000, 'echo server');
+  await waitForLine(echo, (l) => l === 'ready', 10_000, 'echo server');
   dest = lab.spawn('dest', process.execPath, [...NODE_FLAGS, MAIN, 'dest', '--config', destFile], { cwd: REPO });
-  await waitLine(dest, (l) => l.includes('edgebox-tunnel dest running'), 30_000, 'dest start');
+  await waitForLine(dest, (l) => l.includes('edgebox-tunnel dest running'), 30_000, 'dest start');
   source = lab.spawn('source', process.execPath, [...NODE_FLAGS, MAIN, 'source', '--config', sourceFile], { cwd: REPO });
-  await waitLine(source, (l) => l.includes('edgebox-tunnel source running'), 30_000, 'source start');
+  await waitForLine(source, (l) => l.includes('edgebox-tunnel source running'), 30_000, 'source start');
   // the first connection through also proves the session: a short setup run as warm-up
   await lab.exec('source', process.execPath, ['-e', SETUP_CLIENT, '20']);
 
@@ -213,7 +177,7 @@ try {
   const idleDest = await rssMB(dest.pid);
   const holder = lab.spawn('source', process.execPath, ['-e', HOLD_CLIENT, String(OPEN_STREAMS)], { stdio: ['pipe', 'pipe', 'pipe'] });
   try {
-    await waitLine(holder, (l) => l === 'ready', 60_000, `${OPEN_STREAMS} streams open`);
+    await waitForLine(holder, (l) => l === 'ready', 60_000, `${OPEN_STREAMS} streams open`);
     await new Promise((r) => setTimeout(r, 500));
     const sourceRss = await rssMB(source.pid);
     const destRss = await rssMB(dest.pid);
@@ -226,7 +190,7 @@ try {
     );
   } finally {
     holder.stdin?.end();
-    await stopChild(holder);
+    await stopProcess(holder);
   }
 
   console.log(formatTable(rows));
@@ -237,9 +201,9 @@ try {
   console.error(`tunnel bench failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 } finally {
-  await stopChild(source);
-  await stopChild(dest);
-  await stopChild(echo);
+  await stopProcess(source);
+  await stopProcess(dest);
+  await stopProcess(echo);
   await lab.destroy();
   await gc({ own: true });
   await rm(dir, { recursive: true, force: true });

@@ -7,4 +7,5 @@ export { median, roundSignificant } from './stats.js';
 export { runAlternating, measureRate, type Contender, type AlternatingResult } from './alternate.js';
 export { formatTable } from './table.js';
 export { writeBenchResults, buildBenchReport, findRepoRoot, type WriteBenchResultsOptions } from './results.js';
+export { waitForLine, jsonLine, stopProcess } from './process.js';
 export type { BenchKind, BenchResult, BenchRow, BenchReport } from './types.js';
