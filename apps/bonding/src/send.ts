@@ -146,7 +146,9 @@ export function sendFeedback(plane: Plane, peer: Peer, nowMs: number): void {
     const e = report.entries[count++]!;
     e.linkId = link.linkId;
     e.received = link.loss.received >>> 0;
-    e.lost = link.loss.lost >>> 0;
+    // RFC 3550 cumulative loss (expected - received): a gap counts at once, not only when it
+    // leaves the 1024-number window, which a little-used lossy link may take minutes to do
+    e.lost = (link.loss.expected - link.loss.received) >>> 0;
     e.bytes = link.rxBytes;
   }
   report.count = count;

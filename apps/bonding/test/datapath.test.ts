@@ -104,6 +104,25 @@ describe('data path between two planes', () => {
     expect(twin.server.written.map(idOf).slice(-5)).toEqual([2001, 2002, 2003, 2004, 2005]);
   });
 
+  it('loss in one direction only: FEEDBACK reports it at once (the sender sees it as peerLossRatio, the receiver in its window)', () => {
+    const twin = createTwin({ links: 2 });
+    let id = 0;
+    let seen = 0;
+    // every 10th datagram from the client on link 1 is lost; the server's sends are all delivered
+    const lossyUp = (batch: { to: unknown; link: number }[]) => batch.filter((d) => !(d.to === twin.server && d.link === 1 && ++seen % 10 === 0));
+    for (let t = 0; t <= 2000; t += 10) {
+      for (let k = 0; k < 4; k++) sendData(twin.client, twin.client.peer, ipv4Packet(id++), t);
+      onTick(twin.client, t);
+      onTick(twin.server, t);
+      twin.flush(t, lossyUp as never);
+    }
+    const up = twin.client.peer.links[1]!;
+    expect(up.loss.lossRatio).toBe(0); // nothing is lost towards the client
+    // the server's reports say ~10% (an EWMA over 100 ms reports: it wanders around that)
+    expect(up.peerLossRatio).toBeGreaterThan(0.04);
+    expect(twin.server.peer.links[1]!.loss.lossRatio).toBeGreaterThan(0.05);
+  });
+
   it('redundant: every packet goes on every link and is written once', () => {
     const twin = createTwin({ links: 3, scheduler: 'redundant' });
     for (let i = 0; i < 10; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 1);
