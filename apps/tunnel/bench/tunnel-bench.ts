@@ -95,6 +95,17 @@ async function rssMB(pid: number | undefined): Promise<number> {
   return Number(kb[1]) / 1024;
 }
 
+/** User + system CPU seconds of these processes so far (/proc/<pid>/stat, 100 ticks a second). */
+async function cpuSeconds(pids: number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+  }
+  return ticks / 100;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -159,11 +170,38 @@ try {
   console.log(`tunnel bench: ${runs} runs x ${seconds} s, iperf3 through one unshaped veth link (lab ${lab.runId})`);
   const peers = await prepareForwardPeers(lab, { link: 'wan', client: 'source', server: 'dest', seconds, parallel: [1], peers: values['no-peers'] === true ? [] : undefined });
   let rows: AlternatingResult[];
+  // CPU of both ends per GB carried: on a shared 2-core box throughput is whoever gets the CPU,
+  // while CPU per byte says what each forwarder costs
+  const cpuPerGB = new Map<string, number[]>();
+  const withCpu = (c: Contender, pids: () => number[]): Contender => ({
+    ...c,
+    run: async () => {
+      const before = await cpuSeconds(pids());
+      const mbps = await c.run();
+      const used = (await cpuSeconds(pids())) - before;
+      const gb = (mbps * seconds) / 8 / 1000;
+      if (gb > 0) cpuPerGB.set(c.name, [...(cpuPerGB.get(c.name) ?? []), used / gb]);
+      return mbps;
+    },
+  });
+  const pidsOf = (peer: string) => (): number[] => {
+    const f = peers.forwards.find((x) => x.peer === peer);
+    return f === undefined ? [] : [f.pids.client, f.pids.server];
+  };
   try {
     for (const [peer, err] of Object.entries(peers.errors)) console.error(`! ${peer} did not start:\n${err.message}`);
-    rows = await runAlternating([...tunnel, ...peers.contenders], runs);
+    const contenders = [
+      ...tunnel.map((c) => withCpu(c, () => [source!.pid!, dest!.pid!])),
+      // stunnel serves every connection in its own two processes; sshd forks a child per
+      // connection that the forward's pids do not name, so ssh gets no CPU row
+      ...peers.contenders.map((c) => (c.unavailable === undefined && c.name.startsWith('stunnel') ? withCpu(c, pidsOf('stunnel')) : c)),
+    ];
+    rows = await runAlternating(contenders, runs);
   } finally {
     await peers.stop();
+  }
+  for (const [name, samples] of cpuPerGB) {
+    rows.push({ name: `${name}-cpu`, unit: 's/GB', kind: name.startsWith('tunnel') ? 'edgebox' : 'peer', value: Number(median(samples).toPrecision(3)), samples, runs: samples.length });
   }
 
   // connection setup: sequential connect + echo through a new stream each time
