@@ -43,6 +43,8 @@ export interface P2pNetworkInit {
   maxPeers?: number;
   /** Inbound connections upgrading at once. Default 10. */
   maxPendingConnections?: number;
+  /** Inbound connections per second from one host. Default 5 (libp2p's). */
+  inboundConnectionThreshold?: number;
   /** Named streams per peer, each direction. Default 32. */
   maxStreamsPerPeer?: number;
   /** Largest message. Default 1 MiB. */
@@ -203,7 +205,13 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
   const { identity, accessList } = components;
   const peerId = peerIdFromIdentity(identity);
   const libp2p = await createLibp2pNode(
-    { listen: init.listen, maxConnections: init.maxPeers, maxPendingConnections: init.maxPendingConnections, maxStreamsPerProtocol: maxStreams },
+    {
+      listen: init.listen,
+      maxConnections: init.maxPeers,
+      maxPendingConnections: init.maxPendingConnections,
+      inboundConnectionThreshold: init.inboundConnectionThreshold,
+      maxStreamsPerProtocol: maxStreams,
+    },
     { identity, accessList },
   );
   const events = createTypedEmitter<P2pNetworkEvents>({ maxListeners: 256 });
@@ -382,6 +390,10 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
     // opens at once may arrive here before HANDSHAKE_DONE. Its frames wait in the stream
     // (bounded by yamux's window) until the session is installed.
     e.inbound++;
+    if (e.session !== undefined) {
+      readNamedStream(e, name, stream);
+      return;
+    }
     void whenEstablished(e).then((ok) => {
       if (ok) return readNamedStream(e, name, stream);
       stream.abort(new P2pError('P2P_NOT_CONNECTED', `stream ${name} from ${id}: no session`));

@@ -36,6 +36,8 @@ export interface Libp2pNodeInit {
   maxPendingConnections?: number;
   /** Dials queued at most. Default 100. */
   maxDialQueueLength?: number;
+  /** Inbound connections per second from one host (libp2p's default is 5). */
+  inboundConnectionThreshold?: number;
   /** Streams per protocol and connection, each way (MaxStreamsPerPeer at the muxer). Default 32. */
   maxStreamsPerProtocol?: number;
 }
@@ -106,6 +108,7 @@ export async function createLibp2pNode(init: Libp2pNodeInit, components: Libp2pN
         maxConnections: init.maxConnections ?? 300,
         maxIncomingPendingConnections: init.maxPendingConnections ?? 10,
         maxDialQueueLength: init.maxDialQueueLength ?? 100,
+        inboundConnectionThreshold: init.inboundConnectionThreshold ?? 5,
       },
       services: {
         identify: identify({ maxInboundStreams: maxStreams, maxOutboundStreams: maxStreams }),

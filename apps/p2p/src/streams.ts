@@ -11,11 +11,11 @@
  *   5. deliver to the message feed
  *
  * Send: seal (sync, so frames leave in call order) → `stream.send()` → when it returns false,
- * the caller waits for `onDrain()`; a stream whose write buffer is over its cap refuses with
- * P2P_LIMIT instead of growing.
+ * the caller waits for `onDrain()`; over the buffer cap the caller waits for the buffer to
+ * empty, and too many waiting callers get P2P_LIMIT instead of growing memory.
  */
 import type { Stream } from '@libp2p/interface';
-import { createStreamDecoder, FRAME_HEADER_BYTES, isFramingError, type StreamFrame } from '@edgebox/framing';
+import { createStreamDecoder, isFramingError, type StreamFrame } from '@edgebox/framing';
 import type { RateLimiter } from '@edgebox/peers';
 import { AEAD_TAG_BYTES, MESSAGE_COUNTER_BYTES, STREAM_NAME_PATTERN, STREAM_PROTOCOL_PREFIX, STREAM_PROTOCOL_SUFFIX, TYPE_MESSAGE } from './constants.js';
 import { P2pError } from './errors.js';
@@ -108,17 +108,52 @@ export async function receiveStream(stream: Stream, ctx: ReceiveContext, maxMess
   }
 }
 
+/** Senders waiting for room on one stream before send() refuses with P2P_LIMIT. */
+export const MAX_WAITING_SENDERS = 64;
+
+const waiting = new WeakMap<Stream, number>();
+
+/** Longest a sender waits for room before P2P_LIMIT. */
+export const SEND_ROOM_TIMEOUT_MS = 30_000;
+
 /**
- * Send one sealed frame on an outbound stream with back-pressure: refuses (P2P_LIMIT) when the
- * stream already holds `maxBufferedBytes` unsent, waits for drain when send() says so.
+ * Wait until the stream's write buffer has room. libp2p signals `drain` only after a send()
+ * returned false, and nothing when its buffer merely shrinks, so without drain pending this
+ * polls every 5 ms: only a sender over the cap (8 MiB unsent) ever gets here.
+ */
+async function waitForRoom(stream: Stream, need: number, maxBufferedBytes: number, signal?: AbortSignal): Promise<void> {
+  const deadline = performance.now() + SEND_ROOM_TIMEOUT_MS;
+  while (stream.writeBufferLength + need > maxBufferedBytes) {
+    signal?.throwIfAborted();
+    if (stream.writeStatus !== 'writable' || performance.now() > deadline) {
+      throw new P2pError('P2P_LIMIT', `stream write buffer ${stream.writeBufferLength} + ${need} > max ${maxBufferedBytes} (stream ${stream.writeStatus})`, {
+        details: { protocol: stream.protocol },
+      });
+    }
+    if (stream.writableNeedsDrain) await stream.onDrain({ signal: signal ?? AbortSignal.timeout(SEND_ROOM_TIMEOUT_MS) });
+    else await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Send one sealed frame on an outbound stream with back-pressure: while the stream holds more
+ * than `maxBufferedBytes` unsent, wait for it to drain (at most MAX_WAITING_SENDERS callers wait
+ * per stream; beyond, P2P_LIMIT). libp2p's own write buffer has no bound: this is it.
  *
  * @example await sendFrame(stream, session.seal('chat', data), 8 << 20, signal);
  */
 export async function sendFrame(stream: Stream, frame: Uint8Array, maxBufferedBytes: number, signal?: AbortSignal): Promise<void> {
-  if (stream.writeBufferLength + frame.length > maxBufferedBytes + FRAME_HEADER_BYTES) {
-    throw new P2pError('P2P_LIMIT', `stream write buffer ${stream.writeBufferLength} + ${frame.length} > max ${maxBufferedBytes}`, {
-      details: { protocol: stream.protocol },
-    });
+  if (stream.writeBufferLength + frame.length > maxBufferedBytes) {
+    const n = waiting.get(stream) ?? 0;
+    if (n >= MAX_WAITING_SENDERS) {
+      throw new P2pError('P2P_LIMIT', `senders waiting on stream ${stream.protocol ?? ''} ${n} >= max ${MAX_WAITING_SENDERS}`, { details: { protocol: stream.protocol } });
+    }
+    waiting.set(stream, n + 1);
+    try {
+      await waitForRoom(stream, frame.length, maxBufferedBytes, signal);
+    } finally {
+      waiting.set(stream, (waiting.get(stream) ?? 1) - 1);
+    }
   }
   if (!stream.send(frame)) await stream.onDrain({ signal });
 }
