@@ -16,8 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { exportIdentityPem, generateIdentity } from '@edgebox/crypto';
-import { createLogger, formatConfigError, loadConfig, runService } from '@edgebox/runtime';
-import type { Logger, ServiceHost, SignalTarget } from '@edgebox/runtime';
+import { createLogger, formatConfigError, loadConfig, resolveOpsUrl, runService } from '@edgebox/runtime';
+import type { CliIo, ServiceHost } from '@edgebox/runtime';
 import { BondingConfigSchema } from './config.js';
 import { BONDING_OPS_PORT } from './constants.js';
 import { createBondingService } from './service.js';
@@ -37,16 +37,7 @@ Options: --url URL (ops endpoint for status/links), --config FILE (read ops host
 Env: EDGEBOX_BONDING__CLIENT__SCHEDULER=redundant overrides the config, EDGEBOX_LOG_LEVEL=debug.`;
 
 /** What the CLI talks to (process in production, fakes in tests). */
-export interface BondIo {
-  argv: string[];
-  env: Readonly<Record<string, string | undefined>>;
-  out: (line: string) => void;
-  err: (line: string) => void;
-  exit: (code: number) => void;
-  logger?: Logger;
-  signalTarget?: SignalTarget;
-  fetch?: typeof fetch;
-}
+export type BondIo = CliIo;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -126,13 +117,7 @@ async function runMode(io: BondIo, mode: 'client' | 'server', configFile: string
 }
 
 async function opsUrl(io: BondIo, values: { url?: string | undefined; config?: string | undefined }): Promise<string> {
-  if (values.url !== undefined) return values.url.replace(/\/+$/, '');
-  if (values.config !== undefined) {
-    const { config } = await loadConfig({ schema: BondingConfigSchema, file: values.config, env: io.env, section: 'bonding' });
-    const host = config.ops.host.includes(':') ? `[${config.ops.host}]` : config.ops.host;
-    return `http://${host}:${config.ops.port}`;
-  }
-  return `http://127.0.0.1:${BONDING_OPS_PORT}`;
+  return resolveOpsUrl({ url: values.url, config: values.config, schema: BondingConfigSchema, section: 'bonding', env: io.env, defaultPort: BONDING_OPS_PORT });
 }
 
 async function showStatus(io: BondIo, command: 'status' | 'links', values: { url?: string | undefined; config?: string | undefined; json?: boolean | undefined }): Promise<void> {

@@ -22,7 +22,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createEventFactory, createSseDecoder } from '@edgebox/events';
 import { createLogger, formatConfigError, handleSignals, loadConfig, runService } from '@edgebox/runtime';
-import type { Logger, ReloadResult, ServiceHost, SignalTarget } from '@edgebox/runtime';
+import type { CliIo, ReloadResult, ServiceHost } from '@edgebox/runtime';
 import { NetevdConfigSchema, validate } from './config.js';
 import type { NetevdConfig } from './config.js';
 import { API_PORT, DEFAULT_CONFIG_FILE, SCRIPT_KILL_GRACE_MS, SCRIPT_TIMEOUT_MS } from './constants.js';
@@ -52,15 +52,7 @@ export const NETEVD_USAGE = `usage: edgebox-netevd <command> [options]
 Options: --json, --url URL (API), --token T (or NETEVD_TOKEN), --config FILE.`;
 
 /** What the CLI talks to (process in production, fakes in tests). */
-export interface NetevdIo {
-  argv: string[];
-  env: Readonly<Record<string, string | undefined>>;
-  out: (line: string) => void;
-  err: (line: string) => void;
-  exit: (code: number) => void;
-  logger?: Logger;
-  signalTarget?: SignalTarget;
-  fetch?: typeof fetch;
+export interface NetevdIo extends CliIo {
   /** Service options for `run` (tests inject sources, runners). */
   serviceInit?: NetevdServiceInit;
   /** Stops `events --follow` (tests). */

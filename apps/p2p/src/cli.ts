@@ -16,8 +16,8 @@
 import { parseArgs } from 'node:util';
 import { generateIdentity } from '@edgebox/crypto';
 import { createAccessList } from '@edgebox/peers';
-import { createLogger, formatConfigError, loadConfig, runService } from '@edgebox/runtime';
-import type { Logger, ServiceHost, SignalTarget } from '@edgebox/runtime';
+import { createLogger, formatConfigError, loadConfig, resolveOpsUrl, runService } from '@edgebox/runtime';
+import type { CliIo, ServiceHost } from '@edgebox/runtime';
 import { P2pConfigSchema } from './config.js';
 import { P2P_OPS_PORT } from './constants.js';
 import { createP2pNetwork } from './network.js';
@@ -37,16 +37,7 @@ export const P2P_USAGE = `usage: edgebox-p2p <command> [options]
 Options: --url URL (ops endpoint for peers/stats), --config FILE (read ops host/port from it).`;
 
 /** What the CLI talks to (process in production, fakes in tests). */
-export interface P2pIo {
-  argv: string[];
-  env: Readonly<Record<string, string | undefined>>;
-  out: (line: string) => void;
-  err: (line: string) => void;
-  exit: (code: number) => void;
-  logger?: Logger;
-  signalTarget?: SignalTarget;
-  fetch?: typeof fetch;
-}
+export type P2pIo = CliIo;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -141,13 +132,7 @@ async function id(io: P2pIo, values: Values): Promise<undefined> {
 }
 
 async function opsUrl(io: P2pIo, values: Values): Promise<string> {
-  if (values.url !== undefined) return values.url.replace(/\/+$/, '');
-  if (values.config !== undefined) {
-    const { config } = await loadConfig({ schema: P2pConfigSchema, file: values.config, env: io.env, section: 'p2p' });
-    const host = config.ops.host.includes(':') ? `[${config.ops.host}]` : config.ops.host;
-    return `http://${host}:${config.ops.port}`;
-  }
-  return `http://127.0.0.1:${P2P_OPS_PORT}`;
+  return resolveOpsUrl({ url: values.url, config: values.config, schema: P2pConfigSchema, section: 'p2p', env: io.env, defaultPort: P2P_OPS_PORT });
 }
 
 async function show(io: P2pIo, command: 'peers' | 'stats', values: Values): Promise<void> {

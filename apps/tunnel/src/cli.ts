@@ -13,8 +13,8 @@
  * (--config), else 127.0.0.1:9471. Exit status: 0 ok, 1 failure, 2 usage.
  */
 import { parseArgs } from 'node:util';
-import { createLogger, formatConfigError, loadConfig, runService } from '@edgebox/runtime';
-import type { Logger, ServiceHost, SignalTarget } from '@edgebox/runtime';
+import { createLogger, formatConfigError, loadConfig, resolveOpsUrl, runService } from '@edgebox/runtime';
+import type { CliIo, ServiceHost } from '@edgebox/runtime';
 import { runCertsCommand } from './certs-cli.js';
 import { TUNNEL_OPS_PORT, TunnelConfigSchema } from './config.js';
 import { createTunnelService, type TunnelStatus } from './service.js';
@@ -33,15 +33,7 @@ Options: --url URL (ops endpoint for status/health), --config FILE (read ops hos
 Env: EDGEBOX_TUNNEL__HEARTBEAT__INTERVAL_MS=1000 overrides the config, EDGEBOX_LOG_LEVEL=debug.`;
 
 /** What the CLI talks to (process in production, fakes in tests). */
-export interface TunnelIo {
-  argv: string[];
-  env: Readonly<Record<string, string | undefined>>;
-  out: (line: string) => void;
-  err: (line: string) => void;
-  exit: (code: number) => void;
-  logger?: Logger;
-  signalTarget?: SignalTarget;
-  fetch?: typeof fetch;
+export interface TunnelIo extends CliIo {
   /** Where SIGUSR2 (blue-green refresh of a source) comes from (default process). */
   refreshSignal?: { on(event: 'SIGUSR2', listener: () => void): unknown };
   /** Streams handed to `certs` (default process.stdout / stderr). */
@@ -138,13 +130,7 @@ async function runRole(io: TunnelIo, role: 'source' | 'dest', configFile: string
 }
 
 async function opsUrl(io: TunnelIo, values: { url?: string | undefined; config?: string | undefined }): Promise<string> {
-  if (values.url !== undefined) return values.url.replace(/\/+$/, '');
-  if (values.config !== undefined) {
-    const { config } = await loadConfig({ schema: TunnelConfigSchema, file: values.config, env: io.env, section: 'tunnel' });
-    const host = config.ops.host.includes(':') ? `[${config.ops.host}]` : config.ops.host;
-    return `http://${host}:${config.ops.port}`;
-  }
-  return `http://127.0.0.1:${TUNNEL_OPS_PORT}`;
+  return resolveOpsUrl({ url: values.url, config: values.config, schema: TunnelConfigSchema, section: 'tunnel', env: io.env, defaultPort: TUNNEL_OPS_PORT });
 }
 
 async function showStatus(io: TunnelIo, values: { url?: string | undefined; config?: string | undefined; json?: boolean | undefined }): Promise<void> {

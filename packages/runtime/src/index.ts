@@ -24,3 +24,4 @@ export * from './health.js';
 export * from './signals.js';
 export * from './ops-server.js';
 export * from './host.js';
+export * from './cli.js';
