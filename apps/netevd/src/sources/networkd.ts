@@ -245,7 +245,6 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     return props;
   }
 
-  /** Read every link; publish startup events the first time, differences after that. */
   /**
    * A sync after the backend (re)appeared on a live connection. A failed one is retried with
    * backoff (on connect, a failure drops the connection instead, which retries too).
@@ -266,6 +265,7 @@ export function createNetworkdSource(init: NetworkdSourceInit): NetworkSource {
     });
   }
 
+  /** Read every link; publish startup events the first time, differences after that. */
   async function sync(bus: MessageBus, signal: AbortSignal): Promise<void> {
     beginSync();
     const trigger: NetworkdTrigger = startedOnce ? 'resync' : 'startup';
