@@ -56,6 +56,8 @@ let failed = 0;
 let skipped = 0;
 const perProject = [];
 const brokenFiles = [];
+// Named at the end of the log, so a CI failure can be read from its last lines.
+const failedTests = [];
 for (const dir of projectDirs()) {
   for (const file of reportsOf(dir)) {
     const report = JSON.parse(readFileSync(file, 'utf8'));
@@ -66,6 +68,10 @@ for (const dir of projectDirs()) {
     // count them as failed, so the summary line never says "0 failed" for a broken suite.
     for (const result of report.testResults ?? []) {
       const assertions = result.assertionResults ?? [];
+      for (const a of assertions.filter((x) => x.status === 'failed')) {
+        const why = (a.failureMessages ?? [])[0]?.split('\n')[0] ?? '';
+        failedTests.push(`${result.name.slice(root.length)} > ${a.fullName ?? a.title}: ${why.slice(0, 300)}`);
+      }
       if (result.status !== 'failed' || assertions.some((a) => a.status === 'failed')) continue;
       const notRun = assertions.filter((a) => a.status !== 'passed').length;
       projectFailed += Math.max(notRun, 1);
@@ -80,6 +86,7 @@ for (const dir of projectDirs()) {
 }
 console.log('\n' + perProject.join('\n'));
 if (brokenFiles.length > 0) console.log('\nsuites that failed before their tests ran:\n  ' + brokenFiles.join('\n  '));
+if (failedTests.length > 0) console.log('\nfailed tests:\n  ' + failedTests.join('\n  '));
 console.log(`tests: ${passed} passed, ${failed} failed` + (skipped > 0 ? `, ${skipped} skipped` : ''));
 const code = status;
 process.exit(code !== 0 ? code : failed > 0 ? 1 : 0);
