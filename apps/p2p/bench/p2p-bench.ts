@@ -13,6 +13,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { formatTable, median, runAlternating, writeBenchResults } from '@edgebox/bench';
 import { generateIdentity } from '@edgebox/crypto';
 import { createAccessList } from '@edgebox/peers';
+import { waitForDrain } from '../src/drain.js';
 import { createP2pNetwork, type P2pNetwork } from '../src/network.js';
 
 const RAW_PROTOCOL = '/edgebox/bench/raw/1'; // also in p2p-peer.ts
@@ -57,7 +58,7 @@ async function raw(): Promise<number> {
     for await (const _ of stream) return;
   })();
   for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) {
-    if (!stream.send(chunk)) await stream.onDrain();
+    if (!stream.send(chunk)) await waitForDrain(stream);
   }
   await done;
   return (performance.now() - t0) / 1000;

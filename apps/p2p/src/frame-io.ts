@@ -1,10 +1,11 @@
 /**
  * Frames over a libp2p v3 stream, for the cold paths (the handshake): write one frame with
- * back-pressure (`send()` returns false until `onDrain()`), read one frame at a time through
+ * back-pressure (`send()` returns false until `drain`, see drain.ts), read one frame at a time through
  * @edgebox/framing's stream decoder from any chunking. The named-stream hot path has its own
  * loop in streams.ts.
  */
 import type { Stream } from '@libp2p/interface';
+import { waitForDrain } from './drain.js';
 import { createStreamDecoder, encodeFrame, type StreamDecoder } from '@edgebox/framing';
 
 /** One decoded frame, its payload copied out of the decoder (cold path). */
@@ -66,5 +67,5 @@ export async function writeFrame(
   options: { signal?: AbortSignal; maxPayload?: number } = {},
 ): Promise<void> {
   const bytes = encodeFrame(frame, { maxPayload: options.maxPayload });
-  if (!stream.send(bytes)) await stream.onDrain({ signal: options.signal });
+  if (!stream.send(bytes)) await waitForDrain(stream, options.signal);
 }

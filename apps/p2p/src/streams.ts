@@ -11,13 +11,15 @@
  *   5. deliver to the message feed
  *
  * Send: seal (sync, so frames leave in call order) → `stream.send()` → when it returns false,
- * the caller waits for `onDrain()`; over the buffer cap the caller waits for the buffer to
+ * the caller waits for `drain` (waitForDrain, not libp2p's onDrain(): see drain.ts); over the
+ * buffer cap the caller waits for the buffer to
  * empty, and too many waiting callers get P2P_LIMIT instead of growing memory.
  */
 import type { Stream } from '@libp2p/interface';
 import { createStreamDecoder, isFramingError, type StreamFrame } from '@edgebox/framing';
 import type { RateLimiter } from '@edgebox/peers';
 import { AEAD_TAG_BYTES, MESSAGE_COUNTER_BYTES, STREAM_NAME_PATTERN, STREAM_PROTOCOL_PREFIX, STREAM_PROTOCOL_SUFFIX, TYPE_MESSAGE } from './constants.js';
+import { waitForDrain } from './drain.js';
 import { P2pError } from './errors.js';
 import { OPEN_OK, OPEN_RESULT_NAMES, type Session } from './session.js';
 
@@ -117,9 +119,10 @@ const waiting = new WeakMap<Stream, number>();
 export const SEND_ROOM_TIMEOUT_MS = 30_000;
 
 /**
- * Wait until the stream's write buffer has room. libp2p signals `drain` only after a send()
- * returned false, and nothing when its buffer merely shrinks, so without drain pending this
- * polls every 5 ms: only a sender over the cap (8 MiB unsent) ever gets here.
+ * Wait until the stream's write buffer has room. A buffer holding bytes always has a `drain`
+ * (window update, muxer drain) or `idle` (emptied) coming; the 5 ms poll only covers a buffer
+ * over the cap that the stream has not yet tried to send. Only a sender over the cap (8 MiB
+ * unsent) ever gets here.
  */
 async function waitForRoom(stream: Stream, need: number, maxBufferedBytes: number, signal?: AbortSignal): Promise<void> {
   const deadline = performance.now() + SEND_ROOM_TIMEOUT_MS;
@@ -130,7 +133,7 @@ async function waitForRoom(stream: Stream, need: number, maxBufferedBytes: numbe
         details: { protocol: stream.protocol },
       });
     }
-    if (stream.writableNeedsDrain) await stream.onDrain({ signal: signal ?? AbortSignal.timeout(SEND_ROOM_TIMEOUT_MS) });
+    if (stream.writableNeedsDrain) await waitForDrain(stream, signal ?? AbortSignal.timeout(SEND_ROOM_TIMEOUT_MS));
     else await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -155,5 +158,5 @@ export async function sendFrame(stream: Stream, frame: Uint8Array, maxBufferedBy
       waiting.set(stream, (waiting.get(stream) ?? 1) - 1);
     }
   }
-  if (!stream.send(frame)) await stream.onDrain({ signal });
+  if (!stream.send(frame)) await waitForDrain(stream, signal);
 }

@@ -66,6 +66,24 @@ describe.each(['memory', 'tcp'] as const)('network over %s', (transport) => {
     expect([...many.values()]).toEqual([null, null]);
   });
 
+  it('bulk: 16 MiB of 64 KiB messages through a 1 MiB send buffer, each send awaited, all arrive in order and intact', async () => {
+    // Regressed on libp2p's onDrain() (drain.ts): once over the buffer cap the sender spun on
+    // a settled promise, the peer got ~256 KiB, and the send failed with P2P_LIMIT after 30 s.
+    const a = await startNetwork(transport, { maxMessageBytes: 128 * 1024, maxBufferedBytes: 1024 * 1024 });
+    const b = await startNetwork(transport, { maxMessageBytes: 128 * 1024, rateLimit: { capacity: 1e6, refillPerSecond: 1e6 } });
+    await a.connect(b.peerId, b.multiaddrs());
+    const count = 256;
+    const got = collect(b, count, { streams: ['files'] });
+    for (let i = 0; i < count; i++) {
+      const m = new Uint8Array(64 * 1024).fill(i & 0xff);
+      new DataView(m.buffer).setUint32(0, i);
+      await a.send(b.peerId, 'files', m, { signal: AbortSignal.timeout(20_000) });
+    }
+    const msgs = await got;
+    expect(msgs.map((m) => new DataView(m.data.buffer, m.data.byteOffset).getUint32(0))).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(msgs.every((m, i) => m.data.length === 64 * 1024 && m.data[100] === (i & 0xff))).toBe(true);
+  });
+
   it('the responder may send as soon as its connect() resolves (before the initiator has keys)', async () => {
     const x = await startNetwork(transport);
     const y = await startNetwork(transport);
