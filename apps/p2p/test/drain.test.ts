@@ -11,11 +11,11 @@ function fakeStream(needsDrain: boolean): DrainableStream & EventTarget & { list
     writableNeedsDrain: needsDrain,
     writeStatus: 'writable' as const,
     protocol: '/edgebox/p2p/stream/chat/1',
-    addEventListener: (type: string, fn: EventListener) => {
+    addEventListener: (type: string, fn: (e: Event) => void) => {
       count++;
       EventTarget.prototype.addEventListener.call(target, type, fn);
     },
-    removeEventListener: (type: string, fn: EventListener) => {
+    removeEventListener: (type: string, fn: (e: Event) => void) => {
       count--;
       EventTarget.prototype.removeEventListener.call(target, type, fn);
     },
