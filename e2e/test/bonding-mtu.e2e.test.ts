@@ -95,8 +95,9 @@ describe.runIf(root.ok)('bonding path MTU', () => {
     }
     const l3 = s.peers[0]!.links.find((l) => l.name === 'up3')!;
     const foundS = (Date.now() - started) / 1000;
-    expect(l3.pathMtu).not.toBeNull();
-    expect(l3.pathMtu!).toBeLessThanOrEqual(1360);
+    const links = s.peers[0]!.links.map((l) => `${l.name} ${l.state} pmtu ${l.pathMtu}`).join(', ');
+    expect(l3.pathMtu, `after ${foundS} s: ${links}; tun mtu ${s.tun!.mtu}`).not.toBeNull();
+    expect(l3.pathMtu!, `after ${foundS} s: ${links}; tun mtu ${s.tun!.mtu}`).toBeLessThanOrEqual(1360);
     expect(l3.pathMtu!).toBeGreaterThan(1360 - 8);
     expect(s.tun!.mtu).toBe(l3.pathMtu! - OVERHEAD_V4);
     const [up, down] = await iperfBothWays();

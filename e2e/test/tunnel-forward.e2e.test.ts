@@ -200,7 +200,7 @@ describe.runIf(root.ok)('tunnel forward mode between two namespaces', () => {
     await p.stop();
   }, 240_000);
 
-  it('10,000 short connections: both sides back to 0 open streams, RSS near its baseline', async () => {
+  it('3 x 10,000 short connections: both sides back to 0 open streams each time, RSS does not grow round after round', async () => {
     const openStreams = async (): Promise<{ source: number; dest: number }> => {
       const deadline = Date.now() + 15_000;
       let open = { source: -1, dest: -1 };
@@ -226,19 +226,23 @@ describe.runIf(root.ok)('tunnel forward mode between two namespaces', () => {
     const first = await run('many', [PORTS.echo, 10_000, 20], 300_000);
     expect(first).toEqual({ ok: 10_000, failed: 0 });
     expect(await openStreams()).toEqual({ source: 0, dest: 0 });
-    // The first 10,000 bring the heaps to their working size (V8 gives memory back lazily);
-    // a leak shows as the same growth again over the next 10,000.
-    const baseline = await rss();
-    const second = await run('many', [PORTS.echo, 10_000, 20], 300_000);
-    expect(second).toEqual({ ok: 10_000, failed: 0 });
-    expect(await openStreams()).toEqual({ source: 0, dest: 0 });
-    const after = await rss();
-    report(
-      `2 x 10,000 connections: 0 open streams on both sides after each; RSS source ${before.source.toFixed(1)} -> ${baseline.source.toFixed(1)} -> ${after.source.toFixed(1)} MB, dest ${before.dest.toFixed(1)} -> ${baseline.dest.toFixed(1)} -> ${after.dest.toFixed(1)} MB`,
-    );
-    // 10,000 leaked streams of even 4 KiB each would be +40 MB
-    expect(after.source - baseline.source).toBeLessThan(30);
-    expect(after.dest - baseline.dest).toBeLessThan(30);
+    // The first 10,000 bring the heaps to their working size (V8 gives memory back lazily).
+    // A leak grows RSS by the same amount in every later round; a heap resizing or malloc
+    // keeping freed arenas grows it in one round only (seen: +34 MB once, then flat). So two
+    // more rounds, and the smaller of their two growths must stay under the bound.
+    const rounds = [await rss()];
+    for (let round = 2; round <= 3; round++) {
+      const result = await run('many', [PORTS.echo, 10_000, 20], 300_000);
+      expect(result).toEqual({ ok: 10_000, failed: 0 });
+      expect(await openStreams()).toEqual({ source: 0, dest: 0 });
+      rounds.push(await rss());
+    }
+    const trail = (side: 'source' | 'dest'): string => [before, ...rounds].map((r) => r[side].toFixed(1)).join(' -> ');
+    report(`3 x 10,000 connections: 0 open streams on both sides after each; RSS source ${trail('source')} MB, dest ${trail('dest')} MB`);
+    // 10,000 leaked streams of even 4 KiB each would be +40 MB in each round
+    const growth = (side: 'source' | 'dest'): number => Math.min(rounds[1]![side] - rounds[0]![side], rounds[2]![side] - rounds[1]![side]);
+    expect(growth('source')).toBeLessThan(30);
+    expect(growth('dest')).toBeLessThan(30);
   }, 600_000);
 
   it('a client that stops reading does not stall a parallel iperf3 stream', async () => {

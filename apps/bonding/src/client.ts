@@ -130,6 +130,8 @@ class ClientPlaneImpl implements ClientPlane {
   private nextRouteCheckMs = 0;
   private readonly sendErrorsSeen = new Map<PeerLink, number>();
   private readonly repairing = new Set<PeerLink>();
+  /** Links seen down since their path MTU search last (re)started: it starts again once they are back. */
+  private readonly searchAfterDown = new Set<PeerLink>();
   private readonly config: BondingConfig;
 
   constructor(private readonly init: ClientPlaneInit) {
@@ -402,10 +404,13 @@ class ClientPlaneImpl implements ClientPlane {
       const search = link.pmtu;
       if (search === null || link.udp === null) continue;
       if (link.state === 'down') {
-        if (search.done) search.restart(nowMs); // search again once it is back
+        this.searchAfterDown.add(link); // the path may differ when it is back: search again then
         continue;
       }
       if (session !== null && (link.state === 'up' || link.state === 'degraded')) {
+        // Restart on the way back up, whether or not a search was running when the link went
+        // down: a probe answered (or lost) across the outage says nothing of the new path.
+        if (this.searchAfterDown.delete(link)) search.restart(nowMs);
         const size = search.poll(nowMs);
         if (size > 0) {
           const pad = size - tunnelOverheadBytes(link.family);
