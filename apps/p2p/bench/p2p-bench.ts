@@ -4,13 +4,15 @@
 //   stream-mbps         64 KiB messages on one encrypted named stream (Mbit/s, one way)
 //   handshake-ms        connect → established (Noise + yamux + the edgebox hybrid handshake)
 //   libp2p-raw-mbps     the ceiling: raw bytes on a noise+yamux stream, same processes, same run
-//   peers-1000-rss      not measured yet (reported null with the reason)
+//   peers-1000-rss      RSS of one node with 1,000 established peers after a broadcast to all
+//                       (the peers: 4 processes of 250 nodes, p2p-swarm.ts; the hub: p2p-hub.ts)
+//   peers-1000-connect-s, broadcast-1000-ms   how long connecting all and one broadcast took
 // Contenders alternate (runAlternating), median of 3 runs.
 import '@edgebox/runtime/polyfill';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { formatTable, median, runAlternating, writeBenchResults } from '@edgebox/bench';
+import { formatTable, median, runAlternating, stopProcess, writeBenchResults, type AlternatingResult } from '@edgebox/bench';
 import { generateIdentity } from '@edgebox/crypto';
 import { createAccessList } from '@edgebox/peers';
 import { waitForDrain } from '../src/drain.js';
@@ -21,6 +23,8 @@ const RUNS = Number(process.env['P2P_BENCH_RUNS'] ?? 3);
 const BULK_BYTES = 64 * 1024 * 1024;
 const BULK_MESSAGE = 64 * 1024;
 const SMALL_MESSAGES = 20_000;
+/** Peers of the many-peers run (required: 1000; smaller only to try the bench out). */
+const PEERS = Number(process.env['P2P_BENCH_PEERS'] ?? 1000);
 
 const child = spawn(process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', new URL('./p2p-peer.ts', import.meta.url).pathname], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -76,6 +80,47 @@ async function handshakeMs(): Promise<number> {
   return median(samples);
 }
 
+/** PEERS (1,000) peers in 4 swarm processes; one hub process connects to all and broadcasts. */
+async function thousandPeers(): Promise<AlternatingResult[]> {
+  const SWARMS = 4;
+  const PER_SWARM = Math.ceil(PEERS / SWARMS);
+  const tsx = ['--conditions=@edgebox/source', '--import', 'tsx'];
+  const swarms = Array.from({ length: SWARMS }, () =>
+    spawn(process.execPath, [...tsx, new URL('./p2p-swarm.ts', import.meta.url).pathname, String(PER_SWARM)], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  const hub = spawn(process.execPath, [...tsx, new URL('./p2p-hub.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const row = (name: string, unit: string, value: number | null, error?: string): AlternatingResult => ({ name, unit, kind: 'edgebox', runs: 1, value, samples: value === null ? [] : [value], ...(error === undefined ? {} : { error }) });
+  try {
+    const swarmLines = swarms.map((s) => createInterface({ input: s.stdout! })[Symbol.asyncIterator]());
+    const hubLines = createInterface({ input: hub.stdout! })[Symbol.asyncIterator]();
+    const nextJson = async (it: AsyncIterator<string>, what: string): Promise<Record<string, unknown>> => {
+      const r = await Promise.race([it.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no ${what} within 300 s`)), 300_000).unref())]);
+      if (r.done === true) throw new Error(`${what}: the process ended`);
+      return JSON.parse(r.value) as Record<string, unknown>;
+    };
+    const peers = (await Promise.all(swarmLines.map((it) => nextJson(it, 'swarm ready')))).flatMap((j) => j['peers'] as unknown[]);
+    hub.stdin!.write(`${JSON.stringify({ peers })}\n`);
+    const connected = await nextJson(hubLines, 'hub connected');
+    if (connected['connected'] !== peers.length) throw new Error(`hub established ${String(connected['connected'])} of ${peers.length} peers: ${JSON.stringify(connected['errors'])}`);
+    const b0 = performance.now();
+    hub.stdin!.write('broadcast\n');
+    const [sent] = await Promise.all([nextJson(hubLines, 'broadcast sent'), ...swarmLines.map((it) => nextJson(it, 'broadcast received'))]);
+    const broadcastMs = performance.now() - b0;
+    if (sent['failed'] !== 0) throw new Error(`broadcast failed to ${String(sent['failed'])} peers`);
+    console.log(`${peers.length} peers: connected in ${((connected['connectMs'] as number) / 1000).toFixed(1)} s, hub RSS idle ${String(connected['rssIdleMb'])} MB -> ${String(sent['rssMb'])} MB`);
+    return [
+      row(`peers-${PEERS}-rss`, 'MB', sent['rssMb'] as number),
+      row(`peers-${PEERS}-connect-s`, 's', (connected['connectMs'] as number) / 1000),
+      row(`broadcast-${PEERS}-ms`, 'ms', broadcastMs),
+    ];
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return [row(`peers-${PEERS}-rss`, 'MB', null, why), row(`peers-${PEERS}-connect-s`, 's', null, why), row(`broadcast-${PEERS}-ms`, 'ms', null, why)];
+  } finally {
+    await Promise.all([hub, ...swarms].map((c) => stopProcess(c, 10_000)));
+  }
+}
+
 const mbps = (seconds: number): number => (BULK_BYTES * 8) / seconds / 1e6;
 const rows = await runAlternating(
   [
@@ -83,12 +128,13 @@ const rows = await runAlternating(
     { name: 'libp2p-raw-mbps', unit: 'Mbit/s', kind: 'peer', run: async () => mbps(await raw()) },
     { name: 'stream-msgs-per-s', unit: 'msgs/s', run: async () => SMALL_MESSAGES / (await encrypted(100, SMALL_MESSAGES)) },
     { name: 'handshake-ms', unit: 'ms', run: handshakeMs },
-    { name: 'peers-1000-rss', unit: 'MB', unavailable: 'not measured yet: the 1,000-peer run is still to be written', run: () => 0 },
   ],
   RUNS,
 );
 await sender.stop();
-child.kill('SIGTERM');
+await stopProcess(child);
+// The 1,000-peer run is long (1,000 full handshakes) and measured once, on a quiet machine.
+rows.push(...(await thousandPeers()));
 console.log(formatTable(rows));
 const file = writeBenchResults('p2p', rows);
 console.log(`wrote ${file}`);
