@@ -26,7 +26,9 @@ const SMALL_MESSAGES = 20_000;
 /** Peers of the many-peers run (required: 1000; smaller only to try the bench out). */
 const PEERS = Number(process.env['P2P_BENCH_PEERS'] ?? 1000);
 
-const child = spawn(process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', new URL('./p2p-peer.ts', import.meta.url).pathname], {
+// EDGEBOX_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the far peer.
+const nodeFlags = (process.env['EDGEBOX_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+const child = spawn(process.execPath, [...nodeFlags, '--conditions=@edgebox/source', '--import', 'tsx', new URL('./p2p-peer.ts', import.meta.url).pathname], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const far = await new Promise<{ peerId: string; addresses: string[] }>((resolve, reject) => {

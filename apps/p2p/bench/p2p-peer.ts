@@ -28,6 +28,8 @@ await net.libp2p.handle(RAW_PROTOCOL, async (stream) => {
     }
   }
 });
+// A clean exit on SIGTERM (so --cpu-prof, when given, writes its profile).
+process.once('SIGTERM', () => void net.stop().finally(() => process.exit(0)));
 process.stdout.write(`${JSON.stringify({ peerId: net.peerId, addresses: net.multiaddrs() })}\n`);
 let count = 0;
 for await (const m of net.messages()) {

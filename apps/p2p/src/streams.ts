@@ -96,7 +96,10 @@ export async function receiveStream(stream: Stream, ctx: ReceiveContext, maxMess
   const decoder = createStreamDecoder({ maxPayload: maxFramePayload(maxMessageBytes), knownTypes: new Map([[TYPE_MESSAGE, 0]]) });
   try {
     for await (const chunk of stream) {
-      decoder.decode(chunk.subarray(), onFrame, ctx);
+      // A Uint8ArrayList's subarray() concatenates (a copy of every byte); the decoder takes
+      // the pieces as they are and copies a frame only when it spans pieces.
+      if (chunk instanceof Uint8Array) decoder.decode(chunk, onFrame, ctx);
+      else for (const piece of chunk) decoder.decode(piece, onFrame, ctx);
     }
     decoder.end();
   } catch (err) {
