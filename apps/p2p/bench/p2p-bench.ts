@@ -6,6 +6,7 @@
 //   libp2p-raw-mbps     the ceiling: raw bytes on a noise+yamux stream, same processes, same run
 //   peers-1000-rss      RSS of one node with 1,000 established peers after a broadcast to all
 //                       (the peers: 4 processes of 250 nodes, p2p-swarm.ts; the hub: p2p-hub.ts)
+//   peers-1000-kb-per-peer                     that RSS less the hub's idle RSS, per peer
 //   peers-1000-connect-s, broadcast-1000-ms   how long connecting all and one broadcast took
 // Contenders alternate (runAlternating), median of 3 runs.
 import '@edgebox/runtime/polyfill';
@@ -112,12 +113,14 @@ async function thousandPeers(): Promise<AlternatingResult[]> {
     console.log(`${peers.length} peers: connected in ${((connected['connectMs'] as number) / 1000).toFixed(1)} s, hub RSS idle ${String(connected['rssIdleMb'])} MB -> ${String(sent['rssMb'])} MB`);
     return [
       row(`peers-${PEERS}-rss`, 'MB', sent['rssMb'] as number),
+      // What each established peer costs the hub (its idle RSS includes the tsx loader)
+      row(`peers-${PEERS}-kb-per-peer`, 'KB', (((sent['rssMb'] as number) - (connected['rssIdleMb'] as number)) * 1024) / peers.length),
       row(`peers-${PEERS}-connect-s`, 's', (connected['connectMs'] as number) / 1000),
       row(`broadcast-${PEERS}-ms`, 'ms', broadcastMs),
     ];
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return [row(`peers-${PEERS}-rss`, 'MB', null, why), row(`peers-${PEERS}-connect-s`, 's', null, why), row(`broadcast-${PEERS}-ms`, 'ms', null, why)];
+    return [row(`peers-${PEERS}-rss`, 'MB', null, why), row(`peers-${PEERS}-kb-per-peer`, 'KB', null, why), row(`peers-${PEERS}-connect-s`, 's', null, why), row(`broadcast-${PEERS}-ms`, 'ms', null, why)];
   } finally {
     await Promise.all([hub, ...swarms].map((c) => stopProcess(c, 10_000)));
   }
