@@ -9,17 +9,27 @@
  *                                               dial MA (a multiaddr ending /p2p/<id>) from a
  *                                               throwaway identity, send, report the time
  *   edgebox-p2p ping --to MA [--count N]       handshake time and libp2p ping RTTs
+ *   edgebox-p2p add (--peer ID | --to MA) [--address MA]... [--meta K=V]... [--auto-connect]
+ *                                               add to the address book file (atomic)
+ *   edgebox-p2p block (--peer ID | --cidr C) [--reason R] [--remove] --config F
+ *                                               edit the config's block rules (atomic)
+ *   edgebox-p2p listen --stream S [--to MA] [--listen MA] [--json] [--count N] [--timeout-ms MS]
+ *                                               a throwaway node printing what arrives
  *
+ * add and block take --pid PID to signal a running node (SIGHUP: reload applies them).
  * peers and stats find the ops endpoint with --url, else the config's ops host/port
  * (--config), else 127.0.0.1:9473. Exit status: 0 ok, 1 failure, 2 usage.
  */
 import { parseArgs } from 'node:util';
 import { generateIdentity } from '@edgebox/crypto';
-import { createAccessList } from '@edgebox/peers';
+import { createAccessList, type PeerInit } from '@edgebox/peers';
+import type { HandledSignal } from '@edgebox/runtime';
 import { createLogger, formatConfigError, loadConfig, resolveOpsUrl, runService } from '@edgebox/runtime';
 import type { CliIo, ServiceHost } from '@edgebox/runtime';
 import { P2pConfigSchema } from './config.js';
+import { addPeerToBookFile, editBlockRule } from './cli-files.js';
 import { P2P_OPS_PORT } from './constants.js';
+import { invalidArgument } from './errors.js';
 import { createP2pNetwork } from './network.js';
 import { createP2pService, peerIdOfKeyFile, type P2pStatus } from './service.js';
 
@@ -33,8 +43,17 @@ export const P2P_USAGE = `usage: edgebox-p2p <command> [options]
   send --to MULTIADDR --stream NAME [--data TEXT] [--count N]
                                     send from a throwaway identity (MULTIADDR ends /p2p/<id>)
   ping --to MULTIADDR [--count N]   handshake time and ping RTTs
+  add (--peer ID | --to MULTIADDR/p2p/ID) [--address MULTIADDR]... [--meta KEY=VALUE]...
+      [--auto-connect] (--config FILE | --book FILE) [--pid PID]
+                                    add a peer to the address book file
+  block (--peer ID | --cidr CIDR) [--reason TEXT] [--remove] --config FILE [--pid PID]
+                                    add / remove a block rule in the config file
+  listen --stream NAME [--to MULTIADDR] [--listen MULTIADDR] [--json] [--count N] [--timeout-ms MS]
+                                    a throwaway node that prints messages arriving on NAME
+                                    until N messages, MS ms, or SIGINT / SIGTERM
 
-Options: --url URL (ops endpoint for peers/stats), --config FILE (read ops host/port from it).`;
+Options: --url URL (ops endpoint for peers/stats), --config FILE (read ops host/port from it),
+--pid PID (send SIGHUP to a running node so it reloads what add / block wrote).`;
 
 /** What the CLI talks to (process in production, fakes in tests). */
 export type P2pIo = CliIo;
@@ -48,10 +67,23 @@ const OPTIONS = {
   stream: { type: 'string' },
   data: { type: 'string' },
   count: { type: 'string' },
+  peer: { type: 'string' },
+  address: { type: 'string', multiple: true },
+  meta: { type: 'string', multiple: true },
+  'auto-connect': { type: 'boolean' },
+  book: { type: 'string' },
+  cidr: { type: 'string' },
+  reason: { type: 'string' },
+  remove: { type: 'boolean' },
+  pid: { type: 'string' },
+  listen: { type: 'string' },
+  'timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 /**
  * Run one CLI command. Resolves with the service host for `run` (it keeps running).
@@ -85,6 +117,15 @@ export async function runP2pCli(io: P2pIo): Promise<ServiceHost | undefined> {
       case 'send':
       case 'ping':
         await probe(io, command, values);
+        return undefined;
+      case 'add':
+        await add(io, values);
+        return undefined;
+      case 'block':
+        await block(io, values);
+        return undefined;
+      case 'listen':
+        await listen(io, values);
         return undefined;
       default:
         return usage(io, `unknown command ${JSON.stringify(command)}`);
@@ -215,6 +256,108 @@ async function probe(io: P2pIo, command: 'send' | 'ping', values: Values): Promi
     const s = (performance.now() - t1) / 1000;
     io.out(`sent ${count} message(s) of ${data.length} bytes on ${values.stream} in ${(s * 1000).toFixed(1)} ms`);
   } finally {
+    await net.stop();
+  }
+}
+
+const MULTIADDR_WITH_PEER = /^(.*)\/p2p\/([1-9A-HJ-NP-Za-km-z]+)$/;
+
+/** SIGHUP to `--pid` so a running node reloads (cold path; a missing process is an error). */
+function signalReload(io: P2pIo, values: Values): void {
+  if (values.pid === undefined) {
+    io.out('a running node applies this on reload (SIGHUP, or --pid PID)');
+    return;
+  }
+  const pid = Number(values.pid);
+  if (!Number.isInteger(pid) || pid < 2) throw invalidArgument('--pid', values.pid, 'a process id');
+  process.kill(pid, 'SIGHUP');
+  io.out(`sent SIGHUP to ${pid}`);
+}
+
+async function add(io: P2pIo, values: Values): Promise<void> {
+  let id = values.peer;
+  const addresses = [...(values.address ?? [])];
+  if (values.to !== undefined) {
+    const m = MULTIADDR_WITH_PEER.exec(values.to);
+    if (m === null) return void usage(io, 'add --to needs a MULTIADDR ending in /p2p/<peer id>');
+    if (id !== undefined && id !== m[2]) return void usage(io, `--peer ${id} is not the peer of --to ${values.to}`);
+    id = m[2]!;
+    if (m[1] !== '') addresses.push(m[1]!);
+  }
+  if (id === undefined) return void usage(io, 'add needs --peer ID or --to MULTIADDR/p2p/ID');
+  let path = values.book;
+  if (path === undefined && values.config !== undefined) {
+    path = (await loadConfig({ schema: P2pConfigSchema, file: values.config, env: io.env, section: 'p2p' })).config.addressBook.path;
+    if (path === undefined) throw invalidArgument('addressBook.path', 'unset', `set in ${values.config} (the book is in memory only)`);
+  }
+  if (path === undefined) return void usage(io, 'add needs --config FILE or --book FILE');
+  const metadata: Record<string, string> = {};
+  for (const kv of values.meta ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) return void usage(io, `--meta ${JSON.stringify(kv)} is not KEY=VALUE`);
+    metadata[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const peer: PeerInit = { id, addresses, metadata, ...(values['auto-connect'] === true ? { autoConnect: true } : {}) };
+  const { record, created, problems } = await addPeerToBookFile(path, peer);
+  for (const p of problems) io.err(`address book: ${p}`);
+  io.out(`${created ? 'added' : 'updated'} ${record.id} (${record.addresses.length} address(es), auto-connect ${record.autoConnect ? 'yes' : 'no'}) in ${path}`);
+  signalReload(io, values);
+}
+
+async function block(io: P2pIo, values: Values): Promise<void> {
+  if (values.config === undefined) return void usage(io, 'block needs --config FILE (the rule goes into access.rules)');
+  if ((values.peer === undefined) === (values.cidr === undefined)) return void usage(io, 'block needs exactly one of --peer ID or --cidr CIDR');
+  const { changed, rules } = await editBlockRule(values.config, { peer: values.peer, cidr: values.cidr, reason: values.reason, remove: values.remove });
+  const what = values.peer ?? values.cidr!;
+  if (!changed) io.out(`no block rule for ${what} in ${values.config}`);
+  else io.out(`${values.remove === true ? 'unblocked' : 'blocked'} ${what} in ${values.config} (${rules} rule(s))`);
+  if (changed) signalReload(io, values);
+}
+
+/** Text of a message for `listen`: UTF-8 when it decodes, else base64. */
+function showData(data: Uint8Array): { text: string; encoding: 'utf8' | 'base64' } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(data), encoding: 'utf8' };
+  } catch {
+    return { text: Buffer.from(data).toString('base64'), encoding: 'base64' };
+  }
+}
+
+async function listen(io: P2pIo, values: Values): Promise<void> {
+  const stream = values.stream;
+  if (stream === undefined) return void usage(io, 'listen needs --stream NAME');
+  const count = values.count === undefined ? Infinity : Number(values.count);
+  if (count !== Infinity && (!Number.isInteger(count) || count < 1 || count > 1_000_000)) return void usage(io, `--count ${values.count} is not an integer in 1..1000000`);
+  const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1)) return void usage(io, `--timeout-ms ${values['timeout-ms']} is not a positive integer`);
+  const to = values.to === undefined ? null : MULTIADDR_WITH_PEER.exec(values.to);
+  if (values.to !== undefined && to === null) return void usage(io, 'listen --to needs a MULTIADDR ending in /p2p/<peer id>');
+  const net = await createP2pNetwork({ listen: [values.listen ?? '/ip4/127.0.0.1/tcp/0'], streams: [stream] }, { identity: generateIdentity(), accessList: createAccessList() });
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  const signals: HandledSignal[] = ['SIGINT', 'SIGTERM'];
+  const target = io.signalTarget ?? process;
+  for (const s of signals) target.on(s, onSignal);
+  await net.start();
+  try {
+    for (const a of net.multiaddrs()) io.out(values.json === true ? JSON.stringify({ listening: a }) : `listening on ${a}`);
+    if (to !== null) {
+      await net.connect(to[2]!, [values.to!]);
+      io.out(values.json === true ? JSON.stringify({ established: to[2] }) : `established with ${to[2]}`);
+    }
+    const signal = timeoutMs === undefined ? stop.signal : AbortSignal.any([stop.signal, AbortSignal.timeout(timeoutMs)]);
+    let n = 0;
+    try {
+      for await (const m of net.messages({ streams: [stream], signal })) {
+        const { text, encoding } = showData(m.data);
+        io.out(values.json === true ? JSON.stringify({ peer: m.peer, stream: m.stream, receivedAt: m.receivedAt, bytes: m.data.length, encoding, data: text }) : `${m.peer} ${m.stream} ${text}`);
+        if (++n >= count) break;
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err; // interrupted or timed out: a normal end
+    }
+  } finally {
+    for (const s of signals) target.off(s, onSignal);
     await net.stop();
   }
 }

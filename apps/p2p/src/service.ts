@@ -4,7 +4,8 @@
  *   start(config)   validate → identity (PEM file, created when missing) → access list →
  *                   address book (file, + config peers) → network (libp2p + handshake) →
  *                   dial every auto-connect peer
- *   reload(config)  applies access rules and config peers; identity, listen, streams and
+ *   reload(config)  applies access rules (removing config rules no longer there), config
+ *                   peers and peers added to the book file (`edgebox-p2p add`); identity, listen, streams and
  *                   limits need a restart (P2P_RELOAD_UNSUPPORTED, the running config stays)
  *   stop()          reconnect timers off, network stopped (sessions' keys wiped), book flushed
  *   status()        identity, addresses, per-peer state / suite / RTT / stream counters
@@ -206,7 +207,22 @@ export function createP2pService(init: P2pServiceInit = {}): P2pService {
     r.timer.unref?.();
   }
 
+  /** `peer:<id>` / `cidr:<range>` of the rules the config holds now (reload removes the rest). */
+  let configRules = new Set<string>();
+
+  /**
+   * Apply the config's rules; rules an earlier config added and this one no longer has are
+   * removed (`edgebox-p2p block --remove` then reload). Rules added at runtime through the
+   * API are not the config's and stay.
+   */
   function applyAccess(list: AccessList, c: P2pConfig): void {
+    const now = new Set(c.access.rules.map((r) => (r.peer !== undefined ? `peer:${r.peer}` : `cidr:${r.cidr ?? ''}`)));
+    for (const key of configRules) {
+      if (now.has(key)) continue;
+      if (key.startsWith('peer:')) list.removePeer(key.slice(5));
+      else list.removeCidr(key.slice(5));
+    }
+    configRules = now;
     for (const rule of c.access.rules) {
       const ruleInit = { reason: rule.reason, ttlMs: rule.ttlMs };
       if (rule.peer !== undefined) {
@@ -220,11 +236,30 @@ export function createP2pService(init: P2pServiceInit = {}): P2pService {
     }
   }
 
+  /**
+   * Merge the peers of the book file into the running book (reload after `edgebox-p2p add`
+   * wrote the file): a second, read-only book reads it; new peers are added (auto-connect
+   * ones dialled by the change listener), known ones get the file's addresses and fields.
+   */
+  async function mergeBookFile(live: AddressBook, path: string): Promise<void> {
+    const file = createAddressBook({ path, autoSaveDelayMs: false, maxPeers: live.maxPeers });
+    const report = await file.load();
+    if (report.problems.length > 0) log.warn({ problems: report.problems }, 'address book file problems at reload');
+    for (const p of file.list()) {
+      try {
+        live.add({ id: p.id, addresses: [...p.addresses], metadata: { ...p.metadata }, tags: [...p.tags], autoConnect: p.autoConnect });
+      } catch (err) {
+        log.warn({ peer: p.id, err: (err as Error).message }, 'address book peer not merged');
+      }
+    }
+  }
+
   const life = createLifecycle<P2pConfig>({
     name: 'p2p',
     schema: P2pConfigSchema,
     async start(c) {
       config = c;
+      configRules = new Set();
       const identity = await loadIdentity(c.identity.keyFile, c.identity.create);
       access = createAccessList({ defaultAction: c.access.defaultAction });
       applyAccess(access, c);
@@ -296,6 +331,7 @@ export function createP2pService(init: P2pServiceInit = {}): P2pService {
       config = next;
       if (access !== null) applyAccess(access, next);
       for (const p of next.peers) book?.add(p);
+      if (book !== null && next.addressBook.path !== undefined) await mergeBookFile(book, next.addressBook.path);
     },
     async stop() {
       for (const r of redials.values()) if (r.timer !== undefined) clearTimeout(r.timer);
