@@ -52,5 +52,49 @@ export const DEFAULT_PEER_MESSAGES_PER_SECOND = 10_000;
 export const DEFAULT_PEER_MESSAGE_BURST = 20_000;
 /** The responder's "keys installed" signal closing the handshake (empty payload). */
 export const TYPE_HANDSHAKE_DONE = 0x02;
+/** Capabilities, sent by each side after the crypto handshake (p2p.md §3.4). */
+export const TYPE_CAPS = 0x03;
+/** Initiator → responder: a resumption ticket, followed by a PSK-mode Init (p2p.md §3.5). */
+export const TYPE_RESUME = 0x04;
+/** Responder → initiator: the ticket was not accepted; a full (certificate) Init follows. */
+export const TYPE_RESUME_REJECTED = 0x05;
+/** Responder → initiator: a new resumption ticket (before HANDSHAKE_DONE). */
+export const TYPE_TICKET = 0x06;
+/** Receiver → sender on a named stream: a sealed acknowledgement of one message id (p2p.md §4.2). */
+export const TYPE_ACK = 0x11;
+/** MESSAGE flag: the plaintext starts with a message id u64 LE and the sender wants an ACK. */
+export const FLAG_ACK_REQUESTED = 0x01;
+/** Bytes of a message id (ack-requested messages, ACK payloads). */
+export const MESSAGE_ID_BYTES = 8;
+
+/** Version of the CAPS payload. */
+export const CAPABILITIES_VERSION = 1;
+/** Version byte of resumption tickets. */
+export const TICKET_VERSION = 1;
+/** The PSK identity of a resumed handshake (the ticket itself travels in RESUME). */
+export const RESUMPTION_PSK_ID = 'edgebox-p2p-resume';
+/** A ticket is accepted for this long after it was issued. */
+export const DEFAULT_TICKET_LIFETIME_MS = 3_600_000;
+/** The ticket key is replaced this often (the previous one still opens tickets). */
+export const DEFAULT_TICKET_KEY_ROTATE_MS = 3_600_000;
+/** Used ticket ids remembered (single use); beyond, resumption is refused until some expire. */
+export const MAX_REMEMBERED_TICKETS = 65_536;
+/** Tickets an initiator keeps (one per responder). */
+export const MAX_STORED_TICKETS = 10_000;
+
+/** Acknowledged sends: wait this long for the ACK before a retry. */
+export const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+/** Acknowledged sends: retries after the first attempt before P2P_ACK_TIMEOUT. */
+export const DEFAULT_ACK_RETRIES = 2;
+/** Message ids a receiver remembers per peer and stream to drop duplicates of retried sends. */
+export const ACK_DEDUP_WINDOW = 4096;
+/** Unacknowledged messages in flight per peer before send({ack}) refuses with P2P_LIMIT. */
+export const MAX_PENDING_ACKS = 4096;
+
+/** Send priorities, highest first. */
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+/** Messages queued per priority and stream under back-pressure before P2P_LIMIT. */
+export const DEFAULT_SEND_QUEUE_PER_PRIORITY = 256;
+
 /** Default port of `edgebox-p2p run`'s ops endpoint (bonding 9470, tunnel 9471). */
 export const P2P_OPS_PORT = 9473;

@@ -20,6 +20,8 @@ export const P2P_ERROR_CODES = [
   'P2P_NOT_RUNNING', // the node or service is not started (or already stopped)
   'P2P_START', // the node could not start (listen address, identity file)
   'P2P_RELOAD_UNSUPPORTED', // a reload changing what only a restart can change (identity, listen)
+  'P2P_ACK_TIMEOUT', // an acknowledged send got no ACK after its retries
+  'P2P_UNSUPPORTED', // a feature the peer did not advertise (acks)
 ] as const;
 
 /** One of P2P_ERROR_CODES. */

@@ -6,8 +6,12 @@
  *   initiator                                 responder
  *   HANDSHAKE(Init)            ──────────▶
  *                              ◀──────────    HANDSHAKE(Response)     cert + signature
- *   HANDSHAKE(Finish)          ──────────▶                             cert + signature
- *                              ◀──────────    HANDSHAKE_DONE (empty)   keys installed
+ *   HANDSHAKE(Finish), CAPS    ──────────▶                             cert + signature
+ *                              ◀──────────    CAPS, [TICKET], HANDSHAKE_DONE (empty)
+ *
+ * Resumption (§3.5): the initiator holding a ticket sends RESUME(ticket) and a PSK-mode Init
+ * (classical suite, fresh X25519); the responder answers with a PSK Response, or with
+ * RESUME_REJECTED and then runs the full handshake on the next Init.
  *
  * Binding (§3.2): each side presents a certificate carrying its Ed25519 node key and signs the
  * transcript with it (the crypto handshake's proof of possession). The certificate is not
@@ -22,6 +26,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { Stream } from '@libp2p/interface';
 import {
+  zeroize,
+  HANDSHAKE_SUITES,
   createCertificateAuthority,
   createHandshakeInitiator,
   createHandshakeResponder,
@@ -34,9 +40,22 @@ import {
   type Identity,
 } from '@edgebox/crypto';
 import { peerIdFromIdentity, peerIdFromPublicKey } from '@edgebox/peers';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HANDSHAKE_MAX_FRAME_BYTES, TYPE_HANDSHAKE, TYPE_HANDSHAKE_DONE } from './constants.js';
+import { decodeCapabilities, encodeCapabilities, noCapabilities, type Capabilities } from './capabilities.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  HANDSHAKE_MAX_FRAME_BYTES,
+  RESUMPTION_PSK_ID,
+  TYPE_CAPS,
+  TYPE_HANDSHAKE,
+  TYPE_HANDSHAKE_DONE,
+  TYPE_RESUME,
+  TYPE_RESUME_REJECTED,
+  TYPE_TICKET,
+} from './constants.js';
 import { P2pError } from './errors.js';
 import { createFrameReader, writeFrame, type FrameReader } from './frame-io.js';
+import { deriveResumptionSecret, type OpenedTicket, type StoredTicket, type TicketIssuer, type TicketRejection } from './tickets.js';
 
 /** What a node presents in handshakes: a certificate for its key, and the key. */
 export interface HandshakeCredentials {
@@ -74,6 +93,26 @@ export interface RunHandshakeInit {
   /** Give up after this long (default DEFAULT_HANDSHAKE_TIMEOUT_MS). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** What we support, sent in CAPS (§3.4). Default: everything, DEFAULT_MAX_MESSAGE_BYTES. */
+  capabilities?: Capabilities;
+  /** Initiator: a ticket from this responder to resume with (§3.5); spent whatever happens. */
+  ticket?: StoredTicket;
+  /** Responder: checks presented tickets and issues new ones (no resumption without it). */
+  tickets?: TicketIssuer;
+}
+
+/** What a handshake gives the caller. */
+export interface P2pHandshake {
+  /** The session keys (destroy() when installed). */
+  result: HandshakeResult;
+  /** What the peer advertised (noCapabilities() when it sent no CAPS). */
+  capabilities: Capabilities;
+  /** True when this session was resumed from a ticket (PSK + fresh X25519). */
+  resumed: boolean;
+  /** Initiator: why the responder refused our ticket (then a full handshake ran). */
+  resumeRejected?: TicketRejection | 'refused';
+  /** Initiator: the ticket the responder issued for next time. */
+  ticket?: StoredTicket;
 }
 
 /**
@@ -105,14 +144,15 @@ function expectFrame(frame: { type: number } | undefined, type: number, what: st
 }
 
 /**
- * Run one handshake on `stream` and return the session keys. The stream is closed when done;
- * on failure it is aborted and a P2pError (P2P_HANDSHAKE, P2P_IDENTITY_MISMATCH) is thrown.
+ * Run one handshake on `stream` (full, or resumed from a ticket) and exchange capabilities. The
+ * stream is closed when done; on failure it is aborted and a P2pError (P2P_HANDSHAKE,
+ * P2P_IDENTITY_MISMATCH) is thrown.
  *
  * @example
  * const stream = await node.dialProtocol(peer, HANDSHAKE_PROTOCOL);
- * const result = await runHandshake(stream, { role: 'initiator', credentials, remotePeer: peer.toString() });
+ * const { result, capabilities } = await runHandshake(stream, { role: 'initiator', credentials, remotePeer: peer.toString() });
  */
-export async function runHandshake(stream: Stream, init: RunHandshakeInit): Promise<HandshakeResult> {
+export async function runHandshake(stream: Stream, init: RunHandshakeInit): Promise<P2pHandshake> {
   const timeout = AbortSignal.timeout(init.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
   const signal = init.signal === undefined ? timeout : AbortSignal.any([timeout, init.signal]);
   const mismatch: { peerId?: string } = {};
@@ -123,13 +163,14 @@ export async function runHandshake(stream: Stream, init: RunHandshakeInit): Prom
     trustStore: peerBindingTrustStore(init.remotePeer, mismatch),
   };
   const suites = init.suites ?? DEFAULT_HANDSHAKE_SUITES;
-  const reader = createFrameReader(stream, HANDSHAKE_MAX_FRAME_BYTES, [TYPE_HANDSHAKE, TYPE_HANDSHAKE_DONE]);
+  const reader = createFrameReader(stream, HANDSHAKE_MAX_FRAME_BYTES, HANDSHAKE_FRAME_TYPES);
   const onAbort = (): void => stream.abort(new P2pError('P2P_HANDSHAKE', `handshake with ${init.remotePeer} timed out or was cancelled`));
   signal.addEventListener('abort', onAbort, { once: true });
+  const ctx: Ctx = { stream, reader, credentials, suites, signal, init, caps: init.capabilities ?? DEFAULT_CAPABILITIES };
   try {
-    const result = init.role === 'initiator' ? await initiate(stream, reader, credentials, suites, signal) : await respond(stream, reader, credentials, suites, signal);
+    const outcome = init.role === 'initiator' ? await initiate(ctx) : await respond(ctx);
     await stream.close({ signal }).catch(() => undefined);
-    return result;
+    return outcome;
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)));
     if (mismatch.peerId !== undefined) {
@@ -147,39 +188,128 @@ export async function runHandshake(stream: Stream, init: RunHandshakeInit): Prom
   } finally {
     signal.removeEventListener('abort', onAbort);
     reader.close();
+    if (init.ticket !== undefined) zeroize(init.ticket.secret);
   }
+}
+
+const HANDSHAKE_FRAME_TYPES = [TYPE_HANDSHAKE, TYPE_HANDSHAKE_DONE, TYPE_CAPS, TYPE_RESUME, TYPE_RESUME_REJECTED, TYPE_TICKET];
+
+const DEFAULT_CAPABILITIES: Capabilities = { version: 1, acks: true, priorities: true, resumption: true, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES };
+
+/** The classical suites of a resumed handshake: the PSK carries the hybrid session's secret. */
+function resumptionSuites(suites: readonly HandshakeSuite[]): HandshakeSuite[] {
+  const out = new Set<HandshakeSuite>();
+  for (const s of suites) out.add(HANDSHAKE_SUITES[s].aead === 'aes-256-gcm' ? 'x25519-aes256gcm' : 'x25519-chacha20poly1305');
+  return [...out];
 }
 
 type Credentials = Parameters<typeof createHandshakeInitiator>[0]['credentials'] & { kind: 'certificate' };
 
-async function initiate(stream: Stream, reader: FrameReader, credentials: Credentials, suites: readonly HandshakeSuite[], signal: AbortSignal): Promise<HandshakeResult> {
-  const hs = createHandshakeInitiator({ credentials, suites });
+interface Ctx {
+  stream: Stream;
+  reader: FrameReader;
+  credentials: Credentials;
+  suites: readonly HandshakeSuite[];
+  signal: AbortSignal;
+  init: RunHandshakeInit;
+  caps: Capabilities;
+}
+
+async function initiate(ctx: Ctx): Promise<P2pHandshake> {
+  const { stream, reader, signal } = ctx;
+  const ticket = ctx.init.ticket;
+  let resumeRejected: P2pHandshake['resumeRejected'];
+  let hs = ticket === undefined
+    ? createHandshakeInitiator({ credentials: ctx.credentials, suites: ctx.suites })
+    : createHandshakeInitiator({ credentials: { kind: 'psk', pskId: RESUMPTION_PSK_ID, psk: ticket.secret }, suites: resumptionSuites(ctx.suites) });
   try {
+    if (ticket !== undefined) {
+      // §3.5: RESUME and the PSK Init leave together (no extra round trip when accepted).
+      await writeFrame(stream, { type: TYPE_RESUME, payload: ticket.ticket }, { signal });
+    }
     await writeFrame(stream, { type: TYPE_HANDSHAKE, payload: hs.start() }, { signal });
-    const response = await reader.next();
+    let response = await reader.next();
+    if (ticket !== undefined && response?.type === TYPE_RESUME_REJECTED) {
+      resumeRejected = REJECTION_NAMES[response.payload[0] ?? 0] ?? 'refused';
+      hs.destroy();
+      hs = createHandshakeInitiator({ credentials: ctx.credentials, suites: ctx.suites });
+      await writeFrame(stream, { type: TYPE_HANDSHAKE, payload: hs.start() }, { signal });
+      response = await reader.next();
+    }
     expectFrame(response, TYPE_HANDSHAKE, 'the Response');
     const step = hs.receive(response.payload);
     if (step.result === undefined || step.send === undefined) throw new P2pError('P2P_HANDSHAKE', 'the responder asked for a cookie retry; p2p streams run without cookies');
     try {
       await writeFrame(stream, { type: TYPE_HANDSHAKE, payload: step.send }, { signal });
-      expectFrame(await reader.next(), TYPE_HANDSHAKE_DONE, 'HANDSHAKE_DONE');
+      await writeFrame(stream, { type: TYPE_CAPS, payload: encodeCapabilities(ctx.caps) }, { signal });
+      let frame = await reader.next();
+      let capabilities = noCapabilities(DEFAULT_MAX_MESSAGE_BYTES);
+      if (frame?.type === TYPE_CAPS) {
+        capabilities = decodeCapabilities(frame.payload);
+        frame = await reader.next();
+      }
+      let newTicket: StoredTicket | undefined;
+      if (frame?.type === TYPE_TICKET) {
+        newTicket = decodeTicketFrame(frame.payload, step.result);
+        frame = await reader.next();
+      }
+      expectFrame(frame, TYPE_HANDSHAKE_DONE, 'HANDSHAKE_DONE');
+      const resumed = ticket !== undefined && resumeRejected === undefined;
+      return { result: step.result, capabilities, resumed, ...(resumeRejected !== undefined ? { resumeRejected } : {}), ...(newTicket !== undefined ? { ticket: newTicket } : {}) };
     } catch (err) {
       step.result.destroy();
       throw err;
     }
-    return step.result;
   } finally {
     hs.destroy();
   }
 }
 
-async function respond(stream: Stream, reader: FrameReader, credentials: Credentials, suites: readonly HandshakeSuite[], signal: AbortSignal): Promise<HandshakeResult> {
+const REJECTION_NAMES: Array<TicketRejection | 'refused'> = ['refused', 'malformed', 'unknown-key', 'bad-auth', 'expired', 'foreign', 'replayed', 'overloaded'];
+
+/** TICKET payload = expiresIn u32 BE (seconds) ‖ ticket; the secret is ours to derive. */
+function decodeTicketFrame(payload: Uint8Array, result: HandshakeResult): StoredTicket | undefined {
+  if (payload.length < 5) return undefined;
+  const expiresInS = new DataView(payload.buffer, payload.byteOffset, payload.length).getUint32(0);
+  return { ticket: payload.slice(4), secret: deriveResumptionSecret(result), expiresAt: Date.now() + expiresInS * 1000 };
+}
+
+function encodeTicketFrame(ticket: Uint8Array, expiresAt: number): Uint8Array {
+  const out = new Uint8Array(4 + ticket.length);
+  new DataView(out.buffer).setUint32(0, Math.max(0, Math.floor((expiresAt - Date.now()) / 1000)));
+  out.set(ticket, 4);
+  return out;
+}
+
+async function respond(ctx: Ctx): Promise<P2pHandshake> {
+  const { stream, reader, signal, init } = ctx;
+  let initMsg = await reader.next();
+  let resumedWith: OpenedTicket | undefined;
+  if (initMsg?.type === TYPE_RESUME) {
+    const opened: OpenedTicket | TicketRejection = init.tickets === undefined ? 'unknown-key' : init.tickets.open(initMsg.payload, init.remotePeer);
+    initMsg = await reader.next(); // the PSK Init sent with it
+    if (typeof opened === 'string') {
+      await writeFrame(stream, { type: TYPE_RESUME_REJECTED, payload: Uint8Array.of(Math.max(0, REJECTION_NAMES.indexOf(opened))) }, { signal });
+      initMsg = await reader.next(); // the full Init
+    } else {
+      resumedWith = opened;
+    }
+  }
   // One responder per stream: its trust store knows which peer this connection authenticated.
   // Cookies are off (Noise already proved the address; the connection manager bounds pending
   // connections) and the replay cache is tiny (Noise keys differ per connection).
-  const hs = createHandshakeResponder({ certificate: credentials, suites, cookie: { mode: 'never' }, maxPending: 1, replayCacheSize: 16 });
+  const secret = resumedWith?.secret;
+  const hs =
+    secret === undefined
+      ? createHandshakeResponder({ certificate: ctx.credentials, suites: ctx.suites, cookie: { mode: 'never' }, maxPending: 1, replayCacheSize: 16 })
+      : createHandshakeResponder({
+          psk: { lookup: (id) => (id === RESUMPTION_PSK_ID ? secret : undefined) },
+          suites: resumptionSuites(ctx.suites),
+          cookie: { mode: 'never' },
+          maxPending: 1,
+          replayCacheSize: 16,
+        });
   try {
-    const initMsg = await reader.next();
     expectFrame(initMsg, TYPE_HANDSHAKE, 'the Init');
     const first = hs.receive(initMsg.payload, { peerAddress: '' });
     if (first.send === undefined) throw new P2pError('P2P_HANDSHAKE', 'the Init produced no Response');
@@ -189,13 +319,24 @@ async function respond(stream: Stream, reader: FrameReader, credentials: Credent
     const last = hs.receive(finish.payload, { peerAddress: '' });
     if (last.result === undefined) throw new P2pError('P2P_HANDSHAKE', 'the Finish produced no session');
     try {
+      const capsFrame = await reader.next();
+      expectFrame(capsFrame, TYPE_CAPS, 'CAPS');
+      const capabilities = decodeCapabilities(capsFrame.payload);
+      await writeFrame(stream, { type: TYPE_CAPS, payload: encodeCapabilities(ctx.caps) }, { signal });
+      if (init.tickets !== undefined && ctx.caps.resumption && capabilities.resumption) {
+        const rs = deriveResumptionSecret(last.result);
+        const issued = init.tickets.issue(init.remotePeer, rs);
+        zeroize(rs);
+        await writeFrame(stream, { type: TYPE_TICKET, payload: encodeTicketFrame(issued.ticket, issued.expiresAt) }, { signal });
+      }
       await writeFrame(stream, { type: TYPE_HANDSHAKE_DONE, payload: new Uint8Array(0) }, { signal });
+      return { result: last.result, capabilities, resumed: resumedWith !== undefined };
     } catch (err) {
       last.result.destroy();
       throw err;
     }
-    return last.result;
   } finally {
     hs.destroy();
+    if (secret !== undefined) zeroize(secret);
   }
 }

@@ -73,6 +73,18 @@ export type P2pStatus = {
     bytesIn: number;
     bytesOut: number;
     dropped: Record<string, number>;
+    resumed: number;
+    resumeRejected: number;
+    ticketsIssued: number;
+    ticketsAccepted: number;
+    ticketsRejected: Record<string, number>;
+    acksSent: number;
+    acksReceived: number;
+    ackRetries: number;
+    ackTimeouts: number;
+    duplicates: number;
+    sendQueued: number;
+    sendQueueFull: number;
   };
   peers: Array<Omit<PeerStatus, 'streams'> & { autoConnect: boolean; streams: Record<string, { messagesIn: number; bytesIn: number; messagesOut: number; bytesOut: number }> }>;
 };
@@ -364,6 +376,18 @@ export function createP2pService(init: P2pServiceInit = {}): P2pService {
         bytesIn: c?.bytesIn ?? 0,
         bytesOut: c?.bytesOut ?? 0,
         dropped: { ...(c?.dropped ?? {}) },
+        resumed: c?.resumed ?? 0,
+        resumeRejected: c?.resumeRejected ?? 0,
+        ticketsIssued: c?.ticketsIssued ?? 0,
+        ticketsAccepted: c?.ticketsAccepted ?? 0,
+        ticketsRejected: { ...(c?.ticketsRejected ?? {}) },
+        acksSent: c?.acksSent ?? 0,
+        acksReceived: c?.acksReceived ?? 0,
+        ackRetries: c?.ackRetries ?? 0,
+        ackTimeouts: c?.ackTimeouts ?? 0,
+        duplicates: c?.duplicates ?? 0,
+        sendQueued: c?.sendQueued ?? 0,
+        sendQueueFull: c?.sendQueueFull ?? 0,
       },
       peers: (net?.peers() ?? []).map((p) => ({
         ...p,

@@ -17,7 +17,17 @@
  */
 import { createAead, hkdf, writeCounterNonce, zeroize, type Aead, type HandshakeResult } from '@edgebox/crypto';
 import { encodeHeader, FRAME_HEADER_BYTES } from '@edgebox/framing';
-import { AEAD_TAG_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_STREAMS_PER_PEER, MESSAGE_COUNTER_BYTES, REKEY_AFTER_MESSAGES, REKEY_AFTER_MS, TYPE_MESSAGE } from './constants.js';
+import {
+  AEAD_TAG_BYTES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_STREAMS_PER_PEER,
+  FLAG_ACK_REQUESTED,
+  MESSAGE_COUNTER_BYTES,
+  REKEY_AFTER_MESSAGES,
+  REKEY_AFTER_MS,
+  TYPE_ACK,
+  TYPE_MESSAGE,
+} from './constants.js';
 import { P2pError, tooLarge } from './errors.js';
 
 /** open() results: a number, never an exception (wire input). */
@@ -73,8 +83,9 @@ export interface Session {
   /**
    * One frame (header ‖ counter ‖ ciphertext ‖ tag) carrying `plaintext` on `stream`. Throws
    * P2P_TOO_LARGE over maxMessageBytes, P2P_LIMIT beyond maxStreams, P2P_NOT_RUNNING after destroy().
+   * `type` / `flags`: MESSAGE (flags 0 or FLAG_ACK_REQUESTED) or ACK (§4.2); both are in the AAD.
    */
-  seal(stream: string, plaintext: Uint8Array): Uint8Array;
+  seal(stream: string, plaintext: Uint8Array, type?: number, flags?: number): Uint8Array;
   /**
    * Open a frame payload received on `stream` (type and flags as decoded). OPEN_OK puts the
    * plaintext in `opened`; anything else is counted and leaves the stream's state unchanged.
@@ -191,9 +202,9 @@ export function createSession(result: HandshakeResult, init: SessionInit = {}, c
       return opened;
     },
 
-    seal(stream, plaintext) {
+    seal(stream, plaintext, type = TYPE_MESSAGE, flags = 0) {
       if (destroyed) throw new P2pError('P2P_NOT_RUNNING', 'session is closed');
-      if (plaintext.length > maxMessageBytes) throw tooLarge('message bytes', plaintext.length, maxMessageBytes);
+      if (plaintext.length > maxMessageBytes + (flags === 0 ? 0 : 8)) throw tooLarge('message bytes', plaintext.length, maxMessageBytes);
       const d = direction(sending, stream, sendKey, 0);
       if (now() - d.epochStartMs >= rekeyAfterMs) d.counter = (d.epoch + 1) * perEpoch; // time-based rekey: jump
       const epoch = Math.floor(d.counter / perEpoch);
@@ -201,7 +212,7 @@ export function createSession(result: HandshakeResult, init: SessionInit = {}, c
       const counter = d.counter++;
       const length = MESSAGE_COUNTER_BYTES + plaintext.length + AEAD_TAG_BYTES;
       const out = new Uint8Array(FRAME_HEADER_BYTES + length); // the frame handed to the stream: it owns it
-      encodeHeader(out, 0, { type: TYPE_MESSAGE, length }, { maxPayload: length });
+      encodeHeader(out, 0, { type, flags, length }, { maxPayload: length });
       writeU64LE(out, FRAME_HEADER_BYTES, counter);
       writeCounterNonce(nonce, sendPrefix, counter);
       d.aead!.sealInto(nonce, plaintext, out, out.subarray(0, FRAME_HEADER_BYTES), FRAME_HEADER_BYTES + MESSAGE_COUNTER_BYTES);
@@ -210,7 +221,8 @@ export function createSession(result: HandshakeResult, init: SessionInit = {}, c
     },
 
     open(stream, type, flags, channel, payload) {
-      if (destroyed || type !== TYPE_MESSAGE || flags !== 0 || channel !== 0 || payload.length < MESSAGE_COUNTER_BYTES + AEAD_TAG_BYTES) {
+      const known = type === TYPE_MESSAGE ? (flags & ~FLAG_ACK_REQUESTED) === 0 : type === TYPE_ACK && flags === 0;
+      if (destroyed || !known || channel !== 0 || payload.length < MESSAGE_COUNTER_BYTES + AEAD_TAG_BYTES) {
         counters.malformed++;
         return OPEN_MALFORMED;
       }

@@ -8,9 +8,11 @@
  *   3. per-peer token bucket: over the rate, drop and count
  *   4. session.open(): malformed / replayed / bad-auth are dropped, counted and reported to
  *      the decryption-error callback; the stream goes on
- *   5. deliver to the message feed
+ *   5. deliver to the message feed (ack-requested messages: duplicate ids dropped, ACK sent
+ *      back on the same stream; network.ts)
  *
- * Send: seal (sync, so frames leave in call order) → `stream.send()` → when it returns false,
+ * Send (network.ts, send-queue.ts): priority queue → seal (sync, so counters follow the wire
+ * order) → `stream.send()`. sendFrame() below is the plain path without a queue: when send() returns false,
  * the caller waits for `drain` (waitForDrain, not libp2p's onDrain(): see drain.ts); over the
  * buffer cap the caller waits for the buffer to
  * empty, and too many waiting callers get P2P_LIMIT instead of growing memory.
@@ -18,7 +20,7 @@
 import type { Stream } from '@libp2p/interface';
 import { createStreamDecoder, isFramingError, type StreamFrame } from '@edgebox/framing';
 import type { RateLimiter } from '@edgebox/peers';
-import { AEAD_TAG_BYTES, MESSAGE_COUNTER_BYTES, STREAM_NAME_PATTERN, STREAM_PROTOCOL_PREFIX, STREAM_PROTOCOL_SUFFIX, TYPE_MESSAGE } from './constants.js';
+import { AEAD_TAG_BYTES, FLAG_ACK_REQUESTED, MESSAGE_COUNTER_BYTES, STREAM_NAME_PATTERN, STREAM_PROTOCOL_PREFIX, STREAM_PROTOCOL_SUFFIX, TYPE_MESSAGE } from './constants.js';
 import { waitForDrain } from './drain.js';
 import { P2pError } from './errors.js';
 import { OPEN_OK, OPEN_RESULT_NAMES, type Session } from './session.js';
@@ -62,7 +64,8 @@ export interface ReceiveContext {
   readonly stream: string;
   session(): Session | undefined;
   readonly rateLimiter: RateLimiter;
-  deliver(data: Uint8Array): void;
+  /** An opened message; `flags` as sent (FLAG_ACK_REQUESTED: `data` starts with the message id). */
+  deliver(data: Uint8Array, flags: number): void;
   dropped(reason: DropReason): void;
 }
 
@@ -82,7 +85,7 @@ function onFrame(frame: StreamFrame, ctx: ReceiveContext): void {
     return;
   }
   const r = session.open(ctx.stream, frame.type, frame.flags, frame.channel, frame.payload);
-  if (r === OPEN_OK) ctx.deliver(session.opened);
+  if (r === OPEN_OK) ctx.deliver(session.opened, frame.flags);
   else ctx.dropped(OPEN_RESULT_NAMES[r] as DropReason);
 }
 
@@ -93,7 +96,7 @@ function onFrame(frame: StreamFrame, ctx: ReceiveContext): void {
  * @example void receiveStream(stream, ctx, maxMessageBytes);
  */
 export async function receiveStream(stream: Stream, ctx: ReceiveContext, maxMessageBytes: number): Promise<void> {
-  const decoder = createStreamDecoder({ maxPayload: maxFramePayload(maxMessageBytes), knownTypes: new Map([[TYPE_MESSAGE, 0]]) });
+  const decoder = createStreamDecoder({ maxPayload: maxFramePayload(maxMessageBytes), knownTypes: new Map([[TYPE_MESSAGE, FLAG_ACK_REQUESTED]]) });
   try {
     for await (const chunk of stream) {
       // A Uint8ArrayList's subarray() concatenates (a copy of every byte); the decoder takes

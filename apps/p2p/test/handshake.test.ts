@@ -2,10 +2,10 @@
 // a certificate whose key is not the Noise-authenticated peer id is refused with
 // P2P_IDENTITY_MISMATCH on the other side, and garbage instead of an Init fails cleanly.
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateIdentity, type HandshakeResult } from '@edgebox/crypto';
+import { generateIdentity } from '@edgebox/crypto';
 import { encodeFrame } from '@edgebox/framing';
 import { HANDSHAKE_PROTOCOL, TYPE_HANDSHAKE } from '../src/constants.js';
-import { createHandshakeCredentials, runHandshake } from '../src/handshake.js';
+import { createHandshakeCredentials, runHandshake, type P2pHandshake } from '../src/handshake.js';
 import { createSession, OPEN_OK } from '../src/session.js';
 import { startNode } from './helpers.js';
 
@@ -20,14 +20,16 @@ describe('application handshake', () => {
     const b = await startNode(transport, cleanup);
     const credsA = await createHandshakeCredentials(a.identity);
     const credsB = await createHandshakeCredentials(b.identity);
-    const responded = new Promise<HandshakeResult>((resolve, reject) => {
+    const responded = new Promise<P2pHandshake>((resolve, reject) => {
       void b.node.handle(HANDSHAKE_PROTOCOL, (stream, connection) => {
         runHandshake(stream, { role: 'responder', credentials: credsB, remotePeer: connection.remotePeer.toString() }).then(resolve, reject);
       });
     });
     const stream = await a.node.dialProtocol(b.node.getMultiaddrs()[0]!, HANDSHAKE_PROTOCOL);
-    const ra = await runHandshake(stream, { role: 'initiator', credentials: credsA, remotePeer: b.node.peerId.toString() });
-    const rb = await responded;
+    const { result: ra, capabilities: capsOfB } = await runHandshake(stream, { role: 'initiator', credentials: credsA, remotePeer: b.node.peerId.toString() });
+    const { result: rb, capabilities: capsOfA } = await responded;
+    expect(capsOfA).toMatchObject({ version: 1, acks: true, priorities: true, resumption: true });
+    expect(capsOfB).toMatchObject({ version: 1, acks: true, priorities: true, resumption: true });
     expect(ra.sendKey).toEqual(rb.receiveKey);
     expect(ra.receiveKey).toEqual(rb.sendKey);
     expect(ra.transcriptHash).toEqual(rb.transcriptHash);

@@ -2,6 +2,8 @@
 import { generateIdentity, type HandshakeResult, type Identity } from '@edgebox/crypto';
 import { createAccessList, type AccessList } from '@edgebox/peers';
 import { createLibp2pNode, type P2pLibp2p } from '../src/node.js';
+import { createP2pNetwork, type P2pNetwork, type P2pNetworkComponents, type P2pNetworkInit } from '../src/network.js';
+import type { P2pMessage } from '../src/feed.js';
 
 let memoryCounter = 0;
 
@@ -73,3 +75,34 @@ export function sessionPairResults(aead: 'chacha20-poly1305' | 'aes-256-gcm' = '
 export const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 /** Bytes to hex. */
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** A started network (memory or loopback TCP, streams chat + files) stopped by `cleanup`. */
+export async function startNetwork(
+  transport: 'memory' | 'tcp',
+  cleanup: Array<() => Promise<void>>,
+  init: Partial<P2pNetworkInit> = {},
+  components: Partial<P2pNetworkComponents> = {},
+): Promise<P2pNetwork> {
+  const net = await createP2pNetwork(
+    { listen: [listenAddress(transport)], streams: ['chat', 'files'], ...init },
+    { identity: generateIdentity(), accessList: createAccessList(), ...components },
+  );
+  await net.start();
+  cleanup.push(() => net.stop());
+  return net;
+}
+
+/** The next `count` messages `net` receives (20 s at most). */
+export async function collect(net: P2pNetwork, count: number, filter: { streams?: string[] } = {}): Promise<P2pMessage[]> {
+  const out: P2pMessage[] = [];
+  if (count === 0) return out;
+  for await (const m of net.messages({ ...filter, signal: AbortSignal.timeout(20_000) })) {
+    out.push(m);
+    if (out.length >= count) break;
+  }
+  return out;
+}
+
+/** UTF-8 helpers. */
+export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
