@@ -219,6 +219,9 @@ export function formatStats(status: P2pStatus): string[] {
     `handshakes ${c.handshakes} (failed ${c.handshakeFailures}, identity mismatches ${c.identityMismatches})`,
     `messages in ${c.messagesIn} (${c.bytesIn} bytes), out ${c.messagesOut} (${c.bytesOut} bytes)`,
     `dropped ${Object.entries(c.dropped).map(([k, v]) => `${k} ${v}`).join(', ') || '0'}`,
+    `resumed ${c.resumed ?? 0} (fallbacks ${c.resumeRejected ?? 0}; tickets issued ${c.ticketsIssued ?? 0}, accepted ${c.ticketsAccepted ?? 0})`,
+    `acks sent ${c.acksSent ?? 0}, received ${c.acksReceived ?? 0} (retries ${c.ackRetries ?? 0}, timeouts ${c.ackTimeouts ?? 0}, duplicates ${c.duplicates ?? 0})`,
+    `send queue: waited ${c.sendQueued ?? 0}, refused full ${c.sendQueueFull ?? 0}`,
   ];
 }
 

@@ -6,7 +6,7 @@
  *
  *   kind                 subject   states      severity                          data
  *   peer.state           <peer>    old → new   warning when → cooldown, else info {peer, from, to, reason}
- *   handshake.completed  <peer>    –           info                              {peer, role, suite, handshakeMs}
+ *   handshake.completed  <peer>    –           info                              {peer, role, suite, handshakeMs, resumed}
  *   handshake.failed     <peer>    –           warning                           {peer, code, message}
  *   access.changed       <value>   –           info                              {target, value, action, change, reason}
  *   peers.changed        <peer>    –           info                              {peer, change}
@@ -25,7 +25,7 @@ export const P2pPeerStateEvent = defineEventKind('peer.state', z.object({ peer: 
 /** A handshake completed: the peer is established. */
 export const P2pHandshakeCompletedEvent = defineEventKind(
   'handshake.completed',
-  z.object({ peer: z.string(), role: z.enum(['initiator', 'responder']), suite: z.string(), handshakeMs: z.number().nonnegative() }),
+  z.object({ peer: z.string(), role: z.enum(['initiator', 'responder']), suite: z.string(), handshakeMs: z.number().nonnegative(), resumed: z.boolean().optional() }),
 );
 /** A handshake failed (P2P_HANDSHAKE, P2P_IDENTITY_MISMATCH). */
 export const P2pHandshakeFailedEvent = defineEventKind('handshake.failed', z.object({ peer: z.string(), code: z.string(), message: z.string() }));
@@ -44,7 +44,7 @@ export const P2P_EVENT_KINDS = [P2pPeerStateEvent, P2pHandshakeCompletedEvent, P
 export interface P2pEventPublisher {
   readonly bus: EventBus;
   peerState(peer: string, from: ConnectionState, to: ConnectionState, reason: string): EventV1;
-  handshakeCompleted(peer: string, role: 'initiator' | 'responder', suite: string, handshakeMs: number): EventV1;
+  handshakeCompleted(peer: string, role: 'initiator' | 'responder', suite: string, handshakeMs: number, resumed?: boolean): EventV1;
   handshakeFailed(peer: string, code: string, message: string): EventV1;
   accessChanged(change: AccessChange): EventV1;
   peersChanged(peer: string, change: 'added' | 'updated' | 'removed'): EventV1;
@@ -71,8 +71,8 @@ export function createP2pEventPublisher(init: { bus?: EventBus; factory?: EventF
         P2pPeerStateEvent.create(factory, { severity: to === 'cooldown' ? 'warning' : 'info', subject: peer, states: { old: from, new: to }, data: { peer, from, to, reason } }),
       );
     },
-    handshakeCompleted(peer, role, suite, handshakeMs) {
-      return publish(P2pHandshakeCompletedEvent.create(factory, { subject: peer, data: { peer, role, suite, handshakeMs } }));
+    handshakeCompleted(peer, role, suite, handshakeMs, resumed = false) {
+      return publish(P2pHandshakeCompletedEvent.create(factory, { subject: peer, data: { peer, role, suite, handshakeMs, resumed } }));
     },
     handshakeFailed(peer, code, message) {
       return publish(P2pHandshakeFailedEvent.create(factory, { severity: 'warning', subject: peer, data: { peer, code, message } }));

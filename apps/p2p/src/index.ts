@@ -18,7 +18,32 @@ export {
   type Libp2pNodeInit,
   type P2pLibp2p,
 } from './node.js';
-export { createHandshakeCredentials, runHandshake, type HandshakeCredentials, type RunHandshakeInit } from './handshake.js';
+export { createHandshakeCredentials, runHandshake, type HandshakeCredentials, type P2pHandshake, type RunHandshakeInit } from './handshake.js';
+export {
+  CAP_ACKS,
+  CAP_PRIORITIES,
+  CAP_RESUMPTION,
+  CAPABILITIES_BYTES,
+  decodeCapabilities,
+  encodeCapabilities,
+  negotiateCapabilities,
+  noCapabilities,
+  type Capabilities,
+} from './capabilities.js';
+export {
+  createTicketIssuer,
+  createTicketStore,
+  deriveResumptionSecret,
+  type OpenedTicket,
+  type StoredTicket,
+  type TicketCounters,
+  type TicketIssuer,
+  type TicketIssuerInit,
+  type TicketRejection,
+  type TicketStore,
+} from './tickets.js';
+export { createSendQueue, priorityIndex, type Priority, type SendQueue, type SendQueueComponents, type SendQueueCounters } from './send-queue.js';
+export { addPeerToBookFile, editBlockRule, type BlockEdit } from './cli-files.js';
 export {
   createSession,
   deriveStreamKey,
@@ -52,6 +77,7 @@ export {
   type P2pNetworkEvents,
   type P2pNetworkInit,
   type PeerStatus,
+  type SendOptions,
   type StreamStats,
 } from './network.js';
 export { P2pConfigSchema, type P2pConfig } from './config.js';

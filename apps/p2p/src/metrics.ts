@@ -32,6 +32,29 @@ export function registerP2pMetrics(registry: Registry, network: () => P2pNetwork
   total('received_bytes', 'Plaintext bytes delivered', (n) => n.counters().bytesIn);
   total('sent_bytes', 'Plaintext bytes sent', (n) => n.counters().bytesOut);
   total('feed_dropped_messages', 'Messages dropped because a feed subscriber fell behind', (n) => n.counters().feedDropped);
+  total('resumed_handshakes', 'Handshakes resumed from a ticket (PSK + fresh X25519)', (n) => n.counters().resumed);
+  total('resumption_fallbacks', 'Our tickets the responder refused (a full handshake followed)', (n) => n.counters().resumeRejected);
+  total('tickets_issued', 'Resumption tickets issued as responder', (n) => n.counters().ticketsIssued);
+  total('tickets_accepted', 'Resumption tickets accepted as responder', (n) => n.counters().ticketsAccepted);
+  total('acks_sent', 'ACK frames sent for ack-requested messages', (n) => n.counters().acksSent);
+  total('acks_received', 'ACKs received for our acknowledged sends', (n) => n.counters().acksReceived);
+  total('ack_retries', 'Acknowledged sends sent again after an ACK timeout', (n) => n.counters().ackRetries);
+  total('ack_timeouts', 'Acknowledged sends that failed with P2P_ACK_TIMEOUT', (n) => n.counters().ackTimeouts);
+  total('duplicate_messages', 'Ack-requested messages received again (retries) and not delivered twice', (n) => n.counters().duplicates);
+  total('send_queued_messages', 'Sends that waited in a priority queue under back-pressure', (n) => n.counters().sendQueued);
+  total('send_queue_full', 'Sends refused because their priority queue was full (P2P_LIMIT)', (n) => n.counters().sendQueueFull);
+
+  createCounter<'reason'>(registry, {
+    name: 'edgebox_p2p_tickets_rejected_total',
+    help: 'Resumption tickets presented to us and refused, by reason (a full handshake followed)',
+    labelNames: ['reason'],
+    collect(this: Counter<'reason'>) {
+      this.reset();
+      const n = network();
+      if (n === null) return;
+      for (const [reason, count] of Object.entries(n.counters().ticketsRejected)) this.inc({ reason }, count);
+    },
+  });
 
   createCounter<'reason'>(registry, {
     name: 'edgebox_p2p_dropped_messages_total',

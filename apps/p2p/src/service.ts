@@ -309,9 +309,9 @@ export function createP2pService(init: P2pServiceInit = {}): P2pService {
         }),
         net.events.on('peer:established', (e) => {
           events.emit('peer:established', e);
-          forward(publisher.handshakeCompleted(e.peer, e.role, e.suite, e.handshakeMs));
+          forward(publisher.handshakeCompleted(e.peer, e.role, e.suite, e.handshakeMs, e.resumed));
           addressBook.markSeen(e.peer);
-          log.info({ peer: e.peer, role: e.role, suite: e.suite, ms: e.handshakeMs }, 'peer established');
+          log.info({ peer: e.peer, role: e.role, suite: e.suite, ms: e.handshakeMs, resumed: e.resumed }, 'peer established');
         }),
         net.events.on('handshake:failed', (f) => {
           events.emit('handshake:failed', f);

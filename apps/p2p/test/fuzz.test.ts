@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { generateIdentity } from '@edgebox/crypto';
 import { encodeFrame } from '@edgebox/framing';
 import { createAccessList } from '@edgebox/peers';
-import { HANDSHAKE_PROTOCOL, TYPE_HANDSHAKE, TYPE_MESSAGE } from '../src/constants.js';
+import { HANDSHAKE_PROTOCOL, TYPE_CAPS, TYPE_HANDSHAKE, TYPE_HANDSHAKE_DONE, TYPE_MESSAGE, TYPE_RESUME, TYPE_RESUME_REJECTED, TYPE_TICKET } from '../src/constants.js';
 import { createMessageFeed, type P2pMessage } from '../src/feed.js';
 import { createP2pNetwork, type P2pNetwork } from '../src/network.js';
 import { streamProtocol } from '../src/streams.js';
@@ -82,11 +82,18 @@ describe('fuzzed inbound', () => {
     await a.libp2p.dial(b.libp2p.getMultiaddrs()[0]!);
     const [lo, hi] = a.peerId < b.peerId ? [a, b] : [b, a];
     // The higher peer id is the responder: garbage sent to it as an Init ends in P2P_HANDSHAKE.
-    const samples = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 2000 }), { numRuns: 15, seed: 7 });
-    for (const payload of samples) {
+    // Any handshake-stream frame type (RESUME with a garbage ticket, CAPS, TICKET ...), then
+    // sometimes a random Init after it.
+    const frame = fc.record({
+      type: fc.constantFrom(TYPE_HANDSHAKE, TYPE_HANDSHAKE_DONE, TYPE_CAPS, TYPE_RESUME, TYPE_RESUME_REJECTED, TYPE_TICKET),
+      payload: fc.uint8Array({ minLength: 1, maxLength: 2000 }),
+    });
+    const samples = fc.sample(fc.tuple(frame, fc.option(fc.uint8Array({ minLength: 1, maxLength: 600 }))), { numRuns: 15, seed: 7 });
+    for (const [first, then] of samples) {
       const s = await lo.libp2p.dialProtocol(hi.libp2p.peerId, HANDSHAKE_PROTOCOL).catch(() => undefined);
       if (s === undefined) continue; // the failing handshakes closed the connection: fine
-      sendQuietly(s, encodeFrame({ type: TYPE_HANDSHAKE, payload }));
+      sendQuietly(s, encodeFrame(first));
+      if (then !== null) sendQuietly(s, encodeFrame({ type: TYPE_HANDSHAKE, payload: then }));
     }
     await vi.waitFor(() => expect(failures.length).toBeGreaterThan(0));
     for (const code of failures) expect(code).toMatch(/^P2P_(HANDSHAKE|IDENTITY_MISMATCH)$/);

@@ -1,4 +1,5 @@
-// Writes docs/protocols/vectors/p2p/messages.json (p2p.md §4, §5) from node:crypto and plain
+// Writes docs/protocols/vectors/p2p/messages.json (p2p.md §4, §5), caps.json (§3.4) and
+// resumption.json (§3.5) from node:crypto and plain
 // Buffer writes only, not from src/, so the vectors check the implementation independently.
 // Run: npx tsx test/vectors-generate.ts
 import { createCipheriv, hkdfSync } from 'node:crypto';
@@ -57,3 +58,35 @@ const out = {
 };
 writeFileSync(new URL('../../../docs/protocols/vectors/p2p/messages.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
 console.log(`wrote ${vectors.length} vectors`);
+
+// CAPS payloads (p2p.md §3.4): version u8 ‖ features u32 BE ‖ maxMessageBytes u32 BE ‖ ignored.
+const caps = [
+  { name: 'everything, 1 MiB', version: 1, features: 0x7, maxMessageBytes: 1048576, extra: '' },
+  { name: 'acks only, 100 bytes', version: 1, features: 0x1, maxMessageBytes: 100, extra: '' },
+  { name: 'none (all optional features off)', version: 1, features: 0x0, maxMessageBytes: 65536, extra: '' },
+  { name: 'a later version: unknown bits and trailing bytes ignored', version: 2, features: 0x80000005, maxMessageBytes: 16777192, extra: 'deadbeef' },
+].map((c) => {
+  const b = Buffer.alloc(9);
+  b[0] = c.version;
+  b.writeUInt32BE(c.features >>> 0, 1);
+  b.writeUInt32BE(c.maxMessageBytes, 5);
+  return {
+    name: c.name,
+    payload: Buffer.concat([b, Buffer.from(c.extra, 'hex')]).toString('hex'),
+    decoded: { version: c.version, acks: (c.features & 1) !== 0, priorities: (c.features & 2) !== 0, resumption: (c.features & 4) !== 0, maxMessageBytes: c.maxMessageBytes },
+  };
+});
+writeFileSync(
+  new URL('../../../docs/protocols/vectors/p2p/caps.json', import.meta.url),
+  `${JSON.stringify({ description: 'p2p CAPS payloads (docs/protocols/p2p.md §3.4)', caps }, null, 2)}\n`,
+);
+
+// Resumption secret (p2p.md §3.5): HKDF-SHA256(salt = TH, ikm = key i→r ‖ key r→i, info = "edgebox-p2p v1 resumption", 32).
+const i2r = Buffer.from('101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f', 'hex');
+const r2i = Buffer.from('303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f', 'hex');
+const rs = Buffer.from(hkdfSync('sha256', Buffer.concat([i2r, r2i]), TH, Buffer.from('edgebox-p2p v1 resumption'), 32));
+writeFileSync(
+  new URL('../../../docs/protocols/vectors/p2p/resumption.json', import.meta.url),
+  `${JSON.stringify({ description: 'p2p resumption secret (docs/protocols/p2p.md §3.5)', transcriptHash: TH.toString('hex'), keyInitiatorToResponder: i2r.toString('hex'), keyResponderToInitiator: r2i.toString('hex'), resumptionSecret: rs.toString('hex') }, null, 2)}\n`,
+);
+console.log('wrote caps.json and resumption.json');
