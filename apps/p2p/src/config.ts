@@ -6,6 +6,11 @@ import { z } from 'zod';
 import { HANDSHAKE_SUITES, type HandshakeSuite } from '@edgebox/crypto';
 import { accessRuleSchema, backoffInitSchema, peerInitSchema, rateLimiterInitSchema } from '@edgebox/peers';
 import {
+  DEFAULT_ACK_RETRIES,
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_SEND_QUEUE_MESSAGES,
+  DEFAULT_TICKET_KEY_ROTATE_MS,
+  DEFAULT_TICKET_LIFETIME_MS,
   DEFAULT_FEED_QUEUE_MESSAGES,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -45,6 +50,8 @@ export const P2pConfigSchema = z
         maxMessageBytes: z.number().int().min(1).max(MAX_MESSAGE_BYTES_LIMIT).default(DEFAULT_MAX_MESSAGE_BYTES),
         handshakeTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_HANDSHAKE_TIMEOUT_MS),
         feedCapacity: z.number().int().min(1).max(1_000_000).default(DEFAULT_FEED_QUEUE_MESSAGES),
+        /** Messages queued per priority and stream under back-pressure before P2P_LIMIT. */
+        sendQueueMessages: z.number().int().min(1).max(1_000_000).default(DEFAULT_SEND_QUEUE_MESSAGES),
       })
       .strict()
       .default({
@@ -54,7 +61,23 @@ export const P2pConfigSchema = z
         maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
         handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
         feedCapacity: DEFAULT_FEED_QUEUE_MESSAGES,
+        sendQueueMessages: DEFAULT_SEND_QUEUE_MESSAGES,
       }),
+    /** Optional features advertised in CAPS (p2p.md §3.4); each is used only when both sides have it. */
+    features: z
+      .strictObject({ acks: z.boolean().default(true), priorities: z.boolean().default(true), resumption: z.boolean().default(true) })
+      .default({ acks: true, priorities: true, resumption: true }),
+    /** Resumption tickets this node issues (p2p.md §3.5). */
+    resumption: z
+      .strictObject({
+        ticketLifetimeMs: z.number().int().min(1000).max(7 * 86_400_000).default(DEFAULT_TICKET_LIFETIME_MS),
+        ticketKeyRotateMs: z.number().int().min(1000).max(7 * 86_400_000).default(DEFAULT_TICKET_KEY_ROTATE_MS),
+      })
+      .default({ ticketLifetimeMs: DEFAULT_TICKET_LIFETIME_MS, ticketKeyRotateMs: DEFAULT_TICKET_KEY_ROTATE_MS }),
+    /** Defaults of acknowledged sends (send(..., { ack: true })). */
+    acks: z
+      .strictObject({ timeoutMs: z.number().int().min(1).max(600_000).default(DEFAULT_ACK_TIMEOUT_MS), retries: z.number().int().min(0).max(100).default(DEFAULT_ACK_RETRIES) })
+      .default({ timeoutMs: DEFAULT_ACK_TIMEOUT_MS, retries: DEFAULT_ACK_RETRIES }),
     /** Inbound messages per peer (token bucket). */
     rateLimit: rateLimiterInitSchema.default({ capacity: DEFAULT_PEER_MESSAGE_BURST, refillPerSecond: DEFAULT_PEER_MESSAGES_PER_SECOND }),
     /** Reconnect backoff for auto-connect peers. */

@@ -28,8 +28,8 @@ export const STREAM_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Largest plaintext message (default of maxMessageBytes). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
-/** Hard ceiling of maxMessageBytes (framing's payload limit minus our overhead). */
-export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024 - MESSAGE_COUNTER_BYTES - AEAD_TAG_BYTES;
+/** Hard ceiling of maxMessageBytes (framing's payload limit minus our overhead: counter, tag, an ack-requested message's id). */
+export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024 - MESSAGE_COUNTER_BYTES - AEAD_TAG_BYTES - 8;
 /** Largest handshake frame accepted (the crypto handshake's messages are ≤ 4 KiB + a certificate). */
 export const HANDSHAKE_MAX_FRAME_BYTES = 16 * 1024;
 
@@ -42,7 +42,7 @@ export const REKEY_AFTER_MS = 120_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Named streams per peer (both directions together). */
 export const DEFAULT_MAX_STREAMS_PER_PEER = 32;
-/** Messages waiting in one stream's send queue before send() refuses with P2P_LIMIT. */
+/** Messages waiting per priority in one stream's send queue before send() refuses with P2P_LIMIT. */
 export const DEFAULT_SEND_QUEUE_MESSAGES = 1024;
 /** Messages waiting in the inbound feed before the oldest are dropped and counted. */
 export const DEFAULT_FEED_QUEUE_MESSAGES = 4096;
@@ -93,8 +93,6 @@ export const MAX_PENDING_ACKS = 4096;
 
 /** Send priorities, highest first. */
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
-/** Messages queued per priority and stream under back-pressure before P2P_LIMIT. */
-export const DEFAULT_SEND_QUEUE_PER_PRIORITY = 256;
 
 /** Default port of `edgebox-p2p run`'s ops endpoint (bonding 9470, tunnel 9471). */
 export const P2P_OPS_PORT = 9473;

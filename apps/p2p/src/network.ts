@@ -574,6 +574,7 @@ export async function createP2pNetwork(init: P2pNetworkInit, components: P2pNetw
             }
             data = data.subarray(MESSAGE_ID_BYTES);
           }
+          if (data.length > maxMessageBytes) return this.dropped('malformed'); // the frame limit leaves room for an id
           s.messagesIn++;
           s.bytesIn += data.length;
           counters.messagesIn++;

@@ -137,7 +137,7 @@ export async function loadIdentity(path: string, create: boolean): Promise<Ident
 }
 
 function restartShape(c: P2pConfig): string {
-  return JSON.stringify({ ops: c.ops, identity: c.identity, listen: c.listen, streams: c.streams, addressBook: c.addressBook, limits: c.limits, rateLimit: c.rateLimit, suites: c.suites ?? null });
+  return JSON.stringify({ ops: c.ops, identity: c.identity, listen: c.listen, streams: c.streams, addressBook: c.addressBook, limits: c.limits, rateLimit: c.rateLimit, suites: c.suites ?? null, features: c.features, resumption: c.resumption, acks: c.acks });
 }
 
 interface Redial {
@@ -291,8 +291,12 @@ export function createP2pService(init: P2pServiceInit = {}): P2pService {
           maxMessageBytes: c.limits.maxMessageBytes,
           handshakeTimeoutMs: c.limits.handshakeTimeoutMs,
           feedCapacity: c.limits.feedCapacity,
+          sendQueueMessages: c.limits.sendQueueMessages,
           rateLimit: c.rateLimit,
           suites: c.suites,
+          features: c.features,
+          tickets: { lifetimeMs: c.resumption.ticketLifetimeMs, rotateMs: c.resumption.ticketKeyRotateMs },
+          ack: c.acks,
         },
         { identity, accessList: access, ...init.network },
       );
@@ -338,7 +342,7 @@ export function createP2pService(init: P2pServiceInit = {}): P2pService {
     },
     async reload(next, current) {
       if (restartShape(next) !== restartShape(current)) {
-        throw new P2pError('P2P_RELOAD_UNSUPPORTED', 'this reload changes identity, listen, streams, addressBook, limits, rateLimit, suites or ops: restart the service to apply it');
+        throw new P2pError('P2P_RELOAD_UNSUPPORTED', 'this reload changes identity, listen, streams, addressBook, limits, rateLimit, suites, features, resumption, acks or ops: restart the service to apply it');
       }
       config = next;
       if (access !== null) applyAccess(access, next);

@@ -20,7 +20,7 @@
 import type { Stream } from '@libp2p/interface';
 import { createStreamDecoder, isFramingError, type StreamFrame } from '@edgebox/framing';
 import type { RateLimiter } from '@edgebox/peers';
-import { AEAD_TAG_BYTES, FLAG_ACK_REQUESTED, MESSAGE_COUNTER_BYTES, STREAM_NAME_PATTERN, STREAM_PROTOCOL_PREFIX, STREAM_PROTOCOL_SUFFIX, TYPE_MESSAGE } from './constants.js';
+import { AEAD_TAG_BYTES, FLAG_ACK_REQUESTED, MESSAGE_COUNTER_BYTES, MESSAGE_ID_BYTES, STREAM_NAME_PATTERN, STREAM_PROTOCOL_PREFIX, STREAM_PROTOCOL_SUFFIX, TYPE_MESSAGE } from './constants.js';
 import { waitForDrain } from './drain.js';
 import { P2pError } from './errors.js';
 import { OPEN_OK, OPEN_RESULT_NAMES, type Session } from './session.js';
@@ -69,9 +69,9 @@ export interface ReceiveContext {
   dropped(reason: DropReason): void;
 }
 
-/** Max payload of a MESSAGE frame for a plaintext limit. */
+/** Max payload of a MESSAGE frame for a plaintext limit (room for an ack-requested message's id). */
 export function maxFramePayload(maxMessageBytes: number): number {
-  return maxMessageBytes + MESSAGE_COUNTER_BYTES + AEAD_TAG_BYTES;
+  return maxMessageBytes + MESSAGE_COUNTER_BYTES + AEAD_TAG_BYTES + MESSAGE_ID_BYTES;
 }
 
 function onFrame(frame: StreamFrame, ctx: ReceiveContext): void {

@@ -28,6 +28,16 @@ describe.each(['memory', 'tcp'] as const)('acknowledged sends over %s', (transpo
     expect(b.counters()).toMatchObject({ acksSent: 1, duplicates: 0 });
     expect(b.peers().find((p) => p.peer === a.peerId)?.streams['chat']).toMatchObject({ messagesIn: 3, bytesIn: 7 + 5 + 7 });
   });
+
+  it('an acknowledged message of exactly maxMessageBytes arrives (the frame limit has room for the id)', async () => {
+    const a = await startNetwork(transport, cleanup);
+    const b = await startNetwork(transport, cleanup, { maxMessageBytes: 1000 });
+    await a.connect(b.peerId, b.multiaddrs());
+    const got = collect(b, 1, { streams: ['files'] });
+    await a.send(b.peerId, 'files', new Uint8Array(1000).fill(3), { ack: true });
+    expect((await got)[0]!.data).toEqual(new Uint8Array(1000).fill(3));
+    expect(b.counters().dropped).toMatchObject({ malformed: 0, framing: 0 });
+  });
 });
 
 describe('acknowledged sends with losses (memory)', () => {

@@ -139,4 +139,25 @@ describe('p2p service', () => {
     await expect(bad.start(config(`${tag}-bad`, { identity: { keyFile: join(dir, 'bad.pem') } }))).rejects.toMatchObject({ code: 'P2P_START' });
     await expect(peerIdOfKeyFile(join(dir, 'missing.pem'))).rejects.toMatchObject({ code: 'P2P_START' });
   });
+
+  it('features, resumption and acks from the config: capabilities in status, a resumed reconnect counted in metrics', async () => {
+    const tag = `features-${++n}`;
+    const b = await start(config(`${tag}-b`, { features: { acks: false }, acks: { timeoutMs: 100, retries: 0 } }));
+    const a = await start(config(`${tag}-a`, { resumption: { ticketLifetimeMs: 60_000, ticketKeyRotateMs: 60_000 } }));
+    const bId = b.network!.peerId;
+    const aId = a.network!.peerId;
+    const [lo, hi] = aId < bId ? [a, b] : [b, a];
+    await lo.network!.connect(hi.network!.peerId, hi.network!.multiaddrs());
+    await vi.waitFor(() => expect(hi.network!.established()).toEqual([lo.network!.peerId]));
+    expect(a.status().peers.find((p) => p.peer === bId)?.capabilities).toMatchObject({ acks: false, resumption: true });
+    await expect(a.network!.send(bId, 'chat', new Uint8Array(1), { ack: true })).rejects.toMatchObject({ code: 'P2P_UNSUPPORTED' });
+    await lo.network!.disconnect(hi.network!.peerId);
+    await vi.waitFor(() => expect(hi.network!.established()).toEqual([]));
+    await lo.network!.connect(hi.network!.peerId, hi.network!.multiaddrs());
+    expect(lo.status().counters.resumed).toBe(1);
+    expect(lo.status().peers.find((p) => p.peer === hi.network!.peerId)).toMatchObject({ resumed: true });
+    await vi.waitFor(async () => expect(await hi.registry.metrics()).toMatch(/^edgebox_p2p_tickets_accepted_total(\{[^}]*\})? 1$/m));
+    expect(await lo.registry.metrics()).toMatch(/^edgebox_p2p_resumed_handshakes_total(\{[^}]*\})? 1$/m);
+    expect(await a.reload({ ...config(`${tag}-a`), features: { resumption: false } })).toMatchObject({ applied: false, error: { code: 'P2P_RELOAD_UNSUPPORTED' } });
+  });
 });
