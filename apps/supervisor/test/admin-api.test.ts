@@ -111,7 +111,7 @@ describe('OpenAPI', () => {
     for (const controller of CONTROLLERS) {
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
       for (const key of Object.getOwnPropertyNames(controller.prototype)) {
-        const handler = (controller.prototype as Record<string, unknown>)[key];
+        const handler = (controller.prototype as unknown as Record<string, unknown>)[key];
         if (key === 'constructor' || typeof handler !== 'function') continue;
         const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
         if (sub === undefined) continue;

@@ -59,29 +59,26 @@ export interface KeyStore {
  */
 export function openKeyStore(dataDir: string): KeyStore {
   const file = keyFileOf(dataDir);
-  let cache: { mtimeMs: number; keys: StoredKey[] } | null = null;
-  let checkedAt = 0;
+  let cache: { mtimeMs: number; size: number; keys: StoredKey[] } | null = null;
 
   const read = async (): Promise<StoredKey[]> => {
-    // at most one stat per 250 ms: verify runs on every request
-    const now = Date.now();
-    if (cache !== null && now - checkedAt < 250) return cache.keys;
-    checkedAt = now;
+    // one stat per call (verify runs on every request): a key created or revoked by the CLI counts at once
     let mtimeMs: number;
+    let size: number;
     try {
-      mtimeMs = (await stat(file)).mtimeMs;
+      ({ mtimeMs, size } = await stat(file));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        cache = { mtimeMs: 0, keys: [] };
+        cache = { mtimeMs: 0, size: 0, keys: [] };
         return [];
       }
       throw new SupervisorError('SUPERVISOR_KEYS', `key file ${file} cannot be read: ${(err as Error).message}`, { cause: err });
     }
-    if (cache !== null && cache.mtimeMs === mtimeMs) return cache.keys;
+    if (cache !== null && cache.mtimeMs === mtimeMs && cache.size === size) return cache.keys;
     try {
       const keys = JSON.parse(await readFile(file, 'utf8')) as unknown;
       if (!Array.isArray(keys)) throw new Error('expected a JSON array');
-      cache = { mtimeMs, keys: keys as StoredKey[] };
+      cache = { mtimeMs, size, keys: keys as StoredKey[] };
       return cache.keys;
     } catch (err) {
       throw new SupervisorError('SUPERVISOR_KEYS', `key file ${file} is not valid: ${(err as Error).message}`, { cause: err });

@@ -52,10 +52,10 @@ export class ApiKeyGuard implements CanActivate {
     if (presented === undefined) throw new SupervisorError('SUPERVISOR_UNAUTHORIZED', 'an API key is required: send "Authorization: Bearer <key>" (edgebox keys create --name N --role viewer|admin)');
     const principal = await this.keys.verify(presented);
     if (principal === null) throw new SupervisorError('SUPERVISOR_UNAUTHORIZED', 'the API key is unknown or revoked');
+    req.principal = principal; // set before the role check: a refused call is audited with its key
     if (principal.role !== 'admin' && !SAFE_METHODS.has(req.method)) {
       throw new SupervisorError('SUPERVISOR_FORBIDDEN', `key "${principal.name}" has role ${principal.role}: ${req.method} needs role admin`, { details: { role: principal.role, method: req.method } });
     }
-    req.principal = principal;
     return true;
   }
 }
