@@ -88,8 +88,9 @@ export function createSendQueue(init: { maxMessages: number; maxBytes: number; m
   let size = 0;
   let pumping = false;
 
+  /** An empty buffer always takes one message, even one bigger than the cap (else it could never leave). */
   function hasRoom(s: Stream, n: number): boolean {
-    return !s.writableNeedsDrain && s.writeBufferLength + n <= init.maxBufferedBytes;
+    return !s.writableNeedsDrain && (s.writeBufferLength === 0 || s.writeBufferLength + n <= init.maxBufferedBytes);
   }
 
   function next(): Item | undefined {
@@ -131,7 +132,7 @@ export function createSendQueue(init: { maxMessages: number; maxBytes: number; m
         }
         // Hand out what fits until the stream needs a drain (one await per drain, not per message).
         while (size > 0 && hasRoom(s, 0)) {
-          const item = next();
+          const item = next(); // hasRoom(s, 0): a message bigger than what is left may overshoot the cap once
           if (item === undefined) break;
           item.done = true;
           try {
@@ -162,7 +163,8 @@ export function createSendQueue(init: { maxMessages: number; maxBytes: number; m
         components.hand(s, data, flags);
         return;
       }
-      if (queues[p]!.length >= init.maxMessages || bytes[p]! + data.length > init.maxBytes) {
+      // An empty priority queue takes one message of any size (a message over the byte cap must still be sendable).
+      if (queues[p]!.length >= init.maxMessages || (queues[p]!.length > 0 && bytes[p]! + data.length > init.maxBytes)) {
         components.counters.full++;
         throw new P2pError('P2P_LIMIT', `send queue (${priority}) of ${s.protocol ?? 'stream'} full: ${queues[p]!.length} messages, ${bytes[p]} bytes (max ${init.maxMessages}, ${init.maxBytes})`, {
           details: { priority, messages: queues[p]!.length, bytes: bytes[p] },

@@ -35,6 +35,16 @@ describe.each(['memory', 'tcp'] as const)('priorities over %s', (transport) => {
     expect(a.counters().sendQueued).toBeGreaterThanOrEqual(count / 2);
   });
 
+  it('messages bigger than the send buffer cap still go out (one per priority queue at a time), acknowledged or not', async () => {
+    const a = await startNetwork(transport, cleanup, { maxMessageBytes: 2 * 1024 * 1024, maxBufferedBytes: 512 * 1024 });
+    const b = await startNetwork(transport, cleanup, { maxMessageBytes: 2 * 1024 * 1024, rateLimit: big });
+    await a.connect(b.peerId, b.multiaddrs());
+    const got = collect(b, 4, { streams: ['files'] });
+    for (const i of [0, 1, 2]) await a.send(b.peerId, 'files', new Uint8Array(2 * 1024 * 1024).fill(i), { priority: 'low' });
+    await a.send(b.peerId, 'files', new Uint8Array(2 * 1024 * 1024).fill(9), { ack: true });
+    expect((await got).map((m) => [m.data.length, m.data[12345]])).toEqual([[2097152, 0], [2097152, 1], [2097152, 2], [2097152, 9]]);
+  });
+
   it('a full priority queue refuses with P2P_LIMIT; a higher priority still goes through', async () => {
     const a = await startNetwork(transport, cleanup, { maxBufferedBytes: 32 * 1024, sendQueueMessages: 4 });
     const b = await startNetwork(transport, cleanup, { rateLimit: big });
