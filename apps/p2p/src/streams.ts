@@ -132,7 +132,7 @@ export const SEND_ROOM_TIMEOUT_MS = 30_000;
  */
 async function waitForRoom(stream: Stream, need: number, maxBufferedBytes: number, signal?: AbortSignal): Promise<void> {
   const deadline = performance.now() + SEND_ROOM_TIMEOUT_MS;
-  while (stream.writeBufferLength + need > maxBufferedBytes) {
+  while (stream.writeBufferLength > 0 && stream.writeBufferLength + need > maxBufferedBytes) {
     signal?.throwIfAborted();
     if (stream.writeStatus !== 'writable' || performance.now() > deadline) {
       throw new P2pError('P2P_LIMIT', `stream write buffer ${stream.writeBufferLength} + ${need} > max ${maxBufferedBytes} (stream ${stream.writeStatus})`, {
@@ -152,7 +152,7 @@ async function waitForRoom(stream: Stream, need: number, maxBufferedBytes: numbe
  * @example await sendFrame(stream, session.seal('chat', data), 8 << 20, signal);
  */
 export async function sendFrame(stream: Stream, frame: Uint8Array, maxBufferedBytes: number, signal?: AbortSignal): Promise<void> {
-  if (stream.writeBufferLength + frame.length > maxBufferedBytes) {
+  if (stream.writeBufferLength > 0 && stream.writeBufferLength + frame.length > maxBufferedBytes) {
     const n = waiting.get(stream) ?? 0;
     if (n >= MAX_WAITING_SENDERS) {
       throw new P2pError('P2P_LIMIT', `senders waiting on stream ${stream.protocol ?? ''} ${n} >= max ${MAX_WAITING_SENDERS}`, { details: { protocol: stream.protocol } });
