@@ -92,7 +92,14 @@ export interface BondStatusJson {
   mode: string;
   handshake: { state: string; lastError: string | null } | null;
   counters: { badAuth: number; replayed: number; handshakesRefused: number; sessions: number };
-  peers: { name: string; connected: boolean; txPackets: number; rxPackets: number; links: { name: string; state: string; rttMs: number | null; txBytes: number; rxBytes: number }[] }[];
+  peers: {
+    name: string;
+    connected: boolean;
+    txPackets: number;
+    rxPackets: number;
+    reorder: { lossSkips: number; timeouts: number; late: number };
+    retransmit: { nacksSent: number; nackedSeqs: number; retransmitted: number; missed: number };
+    links: { name: string; state: string; rttMs: number | null; txBytes: number; rxBytes: number }[] }[];
 }
 
 const uplink = (k: number): string => `up${k}`;

@@ -156,12 +156,19 @@ describe.runIf(root.ok)('bonding VPN over three shaped uplinks', () => {
       const upload = await runIperf(b().lab, { client: 'client', server: 'server', address: BOND_SERVER_TUN, seconds: 5 });
       const download = await runIperf(b().lab, { client: 'client', server: 'server', address: BOND_SERVER_TUN, seconds: 5, reverse: true });
       const status = await b().status('client');
+      const serverStatus = await b().status('server');
       const lossy = status.peers[0]!.links.find((l) => l.name === 'up3')!;
-      report(`5% loss on up3: upload ${upload.receiverMbps.toFixed(1)} Mbit/s, download ${download.receiverMbps.toFixed(1)} Mbit/s (two clean links carry ~182), up3 ${lossy.state}`);
-      // The target is >= 80% of the two clean links (~146 Mbit/s; measured ~164): a poisoned
-      // bond falls below one link's worth, which is what this asserts with room for load.
-      expect(upload.receiverMbps).toBeGreaterThan(RATE_MBIT);
-      expect(download.receiverMbps).toBeGreaterThan(RATE_MBIT);
+      const arq = (s: typeof status): string => {
+        const p = s.peers[0]!;
+        return `nacks ${p.retransmit.nacksSent} (${p.retransmit.nackedSeqs} seqs), resent ${p.retransmit.retransmitted}, missed ${p.retransmit.missed}, loss skips ${p.reorder.lossSkips}, timeouts ${p.reorder.timeouts}, late ${p.reorder.late}`;
+      };
+      report(`5% loss on up3: upload ${upload.receiverMbps.toFixed(1)} Mbit/s, download ${download.receiverMbps.toFixed(1)} Mbit/s (two clean links carry ~182), up3 ${lossy.state}; client: ${arq(status)}; server: ${arq(serverStatus)}`);
+      // The target is >= 80% of the two clean links (~146 Mbit/s; measured 154-170 with
+      // retransmission, 101-158 without): a poisoned bond falls to about one link's worth.
+      // Asserted at 70% (~127), room for a loaded machine.
+      const cleanSum = 2 * RATE_MBIT * 0.91; // payload share of a shaped link (84 + 52 B overhead per packet)
+      expect(upload.receiverMbps).toBeGreaterThan(0.7 * cleanSum);
+      expect(download.receiverMbps).toBeGreaterThan(0.7 * cleanSum);
       expect(lossy.state).toBe('degraded');
     } finally {
       await b().lab.setLoss('up3', 0);

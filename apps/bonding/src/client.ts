@@ -40,6 +40,7 @@ import { createPlaneBuffers, createPlaneCounters } from './plane.js';
 import type { Plane, PlaneCounters, PlaneHooks, SendRing } from './plane.js';
 import type { FeedbackReport } from './feedback.js';
 import { onDatagram } from './receive.js';
+import { requestRetransmits } from './retransmit.js';
 import { onTunPackets, transmit } from './send.js';
 import { createSession } from './session.js';
 import type { BondingSession, SessionInit } from './session.js';
@@ -110,6 +111,7 @@ class ClientPlaneImpl implements ClientPlane {
   readonly pickOut: Int32Array;
   readonly report: FeedbackReport;
   readonly feedbackPayload: Uint8Array;
+  readonly nackPayload: Uint8Array;
   readonly counters: PlaneCounters = createPlaneCounters();
   readonly socket = null;
   hitPeer: Peer | null = null;
@@ -148,6 +150,7 @@ class ClientPlaneImpl implements ClientPlane {
     this.pickOut = buffers.pickOut;
     this.report = buffers.report;
     this.feedbackPayload = buffers.feedbackPayload;
+    this.nackPayload = buffers.nackPayload;
     const peer: Peer = new Peer({
       name: 'server',
       scheduler: client.scheduler,
@@ -155,6 +158,7 @@ class ClientPlaneImpl implements ClientPlane {
       slotBytes: this.tunMtu,
       fixedWaitMs: client.reorder.maxWaitMs,
       minWaitMs: client.reorder.minWaitMs,
+      retransmitPackets: client.retransmit.enabled ? client.retransmit.bufferPackets : 0,
       deliver: (packet) => {
         // one closure per peer (cold); runs per delivered packet
         if (this.tun.write(packet)) {
@@ -163,6 +167,7 @@ class ClientPlaneImpl implements ClientPlane {
         } else peer.counters.tunDropped++;
       },
     });
+    if (peer.retransmit !== null) peer.reorder.onTimeout = (seq, now) => requestRetransmits(this, peer, seq, now);
     this.peer = peer;
     this.peerList = [peer];
   }

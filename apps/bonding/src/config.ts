@@ -27,6 +27,8 @@ import {
   MTU_MIN,
   REORDER_CAPACITY_DEFAULT,
   REORDER_CAPACITY_MAX,
+  RETRANSMIT_BUFFER_DEFAULT,
+  RETRANSMIT_BUFFER_MAX,
   REORDER_WAIT_MAX_MS,
   REORDER_WAIT_MIN_MS,
   SERVER_MAX_CLIENTS_DEFAULT,
@@ -166,6 +168,18 @@ const ReorderSchema = z.strictObject({
   minWaitMs: z.number().min(REORDER_WAIT_MIN_MS).max(REORDER_WAIT_MAX_MS).default(REORDER_WAIT_MIN_MS),
 });
 
+/** Retransmission of lost DATA (bonding.md §4.1): both ends keep what they send and resend on a NACK. */
+const RetransmitSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Sent packets kept per peer (a power of two): ~1.5 MB at 1024 × a 1500-byte MTU, allocated on first use. */
+  bufferPackets: z
+    .int()
+    .min(2)
+    .max(RETRANSMIT_BUFFER_MAX)
+    .refine((n) => (n & (n - 1)) === 0, { message: 'a power of two' })
+    .default(RETRANSMIT_BUFFER_DEFAULT),
+});
+
 const ClientSchema = z.strictObject({
   /** Our name: the PSK id the server knows us by (PSK mode). */
   name: z.string().regex(NAME, '1-64 of [A-Za-z0-9_.@:-]').optional(),
@@ -174,6 +188,7 @@ const ClientSchema = z.strictObject({
   links: z.array(LinkSchema).min(1).max(MAX_LINKS),
   scheduler: z.enum(SCHEDULER_KINDS as [SchedulerKind, ...SchedulerKind[]]).default('aggregate'),
   reorder: ReorderSchema.default({ capacity: REORDER_CAPACITY_DEFAULT, minWaitMs: REORDER_WAIT_MIN_MS }),
+  retransmit: RetransmitSchema.default({ enabled: true, bufferPackets: RETRANSMIT_BUFFER_DEFAULT }),
   /** A link with nothing received for this long is down (ms). */
   linkDownAfterMs: z.int().min(2 * FEEDBACK_INTERVAL_MS).max(60_000).optional(),
 });
@@ -221,6 +236,8 @@ const ServerSchema = z.strictObject({
   /** Downstream scheduler over each client's links (a client entry may override it). */
   scheduler: z.enum(SCHEDULER_KINDS as [SchedulerKind, ...SchedulerKind[]]).default('aggregate'),
   clients: z.array(ServerClientSchema).max(65_536).default([]),
+  /** Retransmission towards every client (each client's own setting governs its direction). */
+  retransmit: RetransmitSchema.default({ enabled: true, bufferPackets: RETRANSMIT_BUFFER_DEFAULT }),
   nat: z
     .strictObject({
       enabled: z.boolean().default(false),

@@ -18,6 +18,8 @@ export const TYPE_PROBE_ACK = 0x42;
 export const TYPE_FEEDBACK = 0x43;
 /** Ends the session; payload = reason code u16 BE. */
 export const TYPE_CLOSE = 0x44;
+/** Asks the peer to send DATA sequences again (bonding.md §4.1); payload = 1..64 × u32 BE. */
+export const TYPE_NACK = 0x45;
 /** Every bonding datagram type, for framing's `knownTypes` (no flag bit is defined: all 0). */
 export const BONDING_TYPES: ReadonlyMap<number, number> = new Map([
   [TYPE_DATA, 0],
@@ -25,7 +27,19 @@ export const BONDING_TYPES: ReadonlyMap<number, number> = new Map([
   [TYPE_PROBE_ACK, 0],
   [TYPE_FEEDBACK, 0],
   [TYPE_CLOSE, 0],
+  [TYPE_NACK, 0],
 ]);
+
+// -- retransmission (bonding.md §4.1) -------------------------------------------------------------
+
+/** Data sequences one NACK asks for at most. */
+export const NACK_MAX_SEQS = 64;
+/** Sent DATA packets kept for retransmission per peer (a power of two), by default. */
+export const RETRANSMIT_BUFFER_DEFAULT = 1024;
+/** Largest retransmission buffer (packets). */
+export const RETRANSMIT_BUFFER_MAX = 16_384;
+/** A packet older than this is not sent again: the receiver has given up on it. */
+export const RETRANSMIT_MAX_AGE_MS = 250;
 
 // -- sizes (bonding.md §2, §3, §7) --------------------------------------------------------------
 

@@ -76,6 +76,7 @@ export {
   type ReorderCounters,
   type ReorderDeliver,
 } from './reorder.js';
+export { RetransmitBuffer, onNack, requestRetransmits, retransmitWaitMs } from './retransmit.js';
 export {
   tunnelOverheadBytes,
   tunMtuFor,

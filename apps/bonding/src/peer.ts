@@ -51,6 +51,7 @@ import type { PathMtuSearch } from './path-mtu.js';
 import type { InnerHeader } from './inner-header.js';
 import { createReorderBuffer } from './reorder.js';
 import type { ReorderBuffer, ReorderDeliver } from './reorder.js';
+import { RetransmitBuffer } from './retransmit.js';
 import type { BondingSession } from './session.js';
 
 /** What a link is configured (or, on the server, assumed) to be. */
@@ -203,6 +204,12 @@ export interface PeerCounters {
   malformed: number;
   /** TUN writes refused. */
   tunDropped: number;
+  /** NACKs sent (receiver) and the data sequences they asked for. */
+  nacksSent: number;
+  nackedSeqs: number;
+  /** DATA sent again on a NACK (sender), and NACKed sequences no longer held or unsendable. */
+  retransmitted: number;
+  retransmitMissed: number;
 }
 
 /** Options of a Peer. */
@@ -219,6 +226,8 @@ export interface PeerInit {
   /** Fixed reorder wait; undefined = derived from the links. */
   fixedWaitMs?: number | undefined;
   minWaitMs: number;
+  /** Sent DATA kept for retransmission (packets, a power of two); 0 = no retransmission. */
+  retransmitPackets: number;
 }
 
 /** One bonded association. */
@@ -248,7 +257,27 @@ export class Peer {
   /** Monotonic ms of the last FEEDBACK from the peer. */
   lastFeedbackMs = -1;
   learnedWaitMs = 0;
-  readonly counters: PeerCounters = { txPackets: 0, txBytes: 0, rxPackets: 0, rxBytes: 0, noLink: 0, noSession: 0, sealRefused: 0, malformed: 0, tunDropped: 0 };
+  /** Sent DATA for retransmission (retransmit.ts); null when retransmission is off. */
+  readonly retransmit: RetransmitBuffer | null;
+  /** Receiver: data sequences before this were asked for already (-1: none yet). */
+  nackFrom = -1;
+  /** Receiver: the deadline of the last NACK's answer. */
+  nackUntilMs = -Infinity;
+  readonly counters: PeerCounters = {
+    txPackets: 0,
+    txBytes: 0,
+    rxPackets: 0,
+    rxBytes: 0,
+    noLink: 0,
+    noSession: 0,
+    sealRefused: 0,
+    malformed: 0,
+    tunDropped: 0,
+    nacksSent: 0,
+    nackedSeqs: 0,
+    retransmitted: 0,
+    retransmitMissed: 0,
+  };
 
   constructor(init: PeerInit) {
     this.name = init.name;
@@ -259,6 +288,7 @@ export class Peer {
     this.fixedWaitMs = init.fixedWaitMs;
     this.minWaitMs = init.minWaitMs;
     this.dataSeq = randomInt(0, 0x1_0000_0000 - 1) >>> 0;
+    this.retransmit = init.retransmitPackets > 0 ? new RetransmitBuffer(init.retransmitPackets, init.slotBytes) : null;
   }
 
   /** Add a link (cold): the scheduler's link set follows. */

@@ -15,7 +15,7 @@
  *   slots: [0][1][2] ... [SEND_RING_SLOTS-1]   next() hands out i, then i+1 (mod size)
  */
 import type { LinkTransition, TunDevice, UdpEndpoint, UdpLink } from '@edgebox/links';
-import { DATAGRAM_OVERHEAD_BYTES, FEEDBACK_MAX_BYTES, SEND_RING_SLOTS } from './constants.js';
+import { DATAGRAM_OVERHEAD_BYTES, FEEDBACK_MAX_BYTES, NACK_MAX_SEQS, SEND_RING_SLOTS } from './constants.js';
 import { createFeedbackReport } from './feedback.js';
 import type { FeedbackReport } from './feedback.js';
 import type { Peer, PeerLink } from './peer.js';
@@ -73,6 +73,8 @@ export interface Plane {
   /** Reused FEEDBACK report and its encoded payload. */
   readonly report: FeedbackReport;
   readonly feedbackPayload: Uint8Array;
+  /** Reused NACK payload (NACK_MAX_SEQS sequences). */
+  readonly nackPayload: Uint8Array;
   readonly counters: PlaneCounters;
   /** Server: its one socket (sends go to each link's endpoint); null on a client. */
   readonly socket: UdpLink | null;
@@ -122,12 +124,13 @@ export function createPlaneCounters(): PlaneCounters {
 }
 
 /** The shared buffers of a plane whose TUN has `tunMtu`. */
-export function createPlaneBuffers(tunMtu: number): { ring: SendRing; pickOut: Int32Array; report: FeedbackReport; feedbackPayload: Uint8Array } {
+export function createPlaneBuffers(tunMtu: number): { ring: SendRing; pickOut: Int32Array; report: FeedbackReport; feedbackPayload: Uint8Array; nackPayload: Uint8Array } {
   const payloadMax = Math.max(tunMtu, FEEDBACK_MAX_BYTES);
   return {
     ring: new SendRing(payloadMax + DATAGRAM_OVERHEAD_BYTES),
     pickOut: new Int32Array(64),
     report: createFeedbackReport(),
     feedbackPayload: new Uint8Array(FEEDBACK_MAX_BYTES),
+    nackPayload: new Uint8Array(4 * NACK_MAX_SEQS),
   };
 }

@@ -2,7 +2,7 @@
  * The receive path: uplinks → open → replay check → reorder → TUN (bonding.md §2 - §5).
  *
  *   1. onDatagram     dispatch on byte 1: handshake types 0x01..0x04 to the plane's handshake
- *                     driver, data-plane types 0x40..0x44 on, anything else dropped unread
+ *                     driver, data-plane types 0x40..0x45 on, anything else dropped unread
  *   2. openDatagram   the receiver index names a session (client: its current / pending /
  *                     previous session; server: the session table), which authenticates,
  *                     decrypts and runs the replay window (session.ts)
@@ -18,7 +18,7 @@
  */
 import type { UdpEndpoint } from '@edgebox/links';
 import { seqDiff32 } from '@edgebox/links';
-import { DATAGRAM_MIN_BYTES, TYPE_CLOSE, TYPE_DATA, TYPE_FEEDBACK, TYPE_PROBE, TYPE_PROBE_ACK } from './constants.js';
+import { DATAGRAM_MIN_BYTES, TYPE_CLOSE, TYPE_DATA, TYPE_FEEDBACK, TYPE_NACK, TYPE_PROBE, TYPE_PROBE_ACK } from './constants.js';
 import { tryDecodeFeedback } from './feedback.js';
 import type { FeedbackReport } from './feedback.js';
 import type { InnerHeader } from './inner-header.js';
@@ -26,6 +26,7 @@ import { rttSampleMs } from './inner-header.js';
 import type { Peer, PeerLink } from './peer.js';
 import type { Plane } from './plane.js';
 import { tunnelOverheadBytes } from './mtu.js';
+import { onNack, requestRetransmits } from './retransmit.js';
 import { sendProbeAck } from './send.js';
 import { OPEN_OK, OPEN_TOO_SHORT } from './session.js';
 
@@ -45,7 +46,7 @@ const PEER_LOSS_GAIN = 0.25;
  */
 export function onDatagram(plane: Plane, data: Uint8Array, from: UdpEndpoint, nowMs: number): void {
   const type = data.length >= 2 ? data[1]! : 0;
-  if (type >= TYPE_DATA && type <= TYPE_CLOSE) openDatagram(plane, data, from, nowMs);
+  if (type >= TYPE_DATA && type <= TYPE_NACK) openDatagram(plane, data, from, nowMs);
   // A copy: batched links hand out views of their receive slots, and a handshake may keep
   // parts of a message past this call (cold: a few per session).
   else if (type >= HANDSHAKE_TYPE_MIN && type <= HANDSHAKE_TYPE_MAX) plane.onHandshake(new Uint8Array(data), from, nowMs);
@@ -81,10 +82,15 @@ function openDatagram(plane: Plane, data: Uint8Array, from: UdpEndpoint, nowMs: 
   // -- 4. by type
   switch (opened.type) {
     case TYPE_DATA:
-      link.lastDataSeq = opened.header.dataSeq;
+      // A resent packet (retransmit.ts) is older than what its link carried: the link's
+      // progress, which proves losses, only moves forward.
+      if (link.lastDataMs < 0 || seqDiff32(opened.header.dataSeq, link.lastDataSeq) > 0) link.lastDataSeq = opened.header.dataSeq;
       link.lastDataMs = nowMs;
       onData(peer, opened.header.dataSeq, opened.payload, nowMs);
-      if (peer.reorder.held > 0) skipProvenLosses(peer, nowMs);
+      if (peer.reorder.held > 0) skipProvenLosses(plane, peer, nowMs);
+      break;
+    case TYPE_NACK:
+      onNack(plane, peer, opened.payload, nowMs);
       break;
     case TYPE_PROBE:
       sendProbeAck(plane, peer, link, opened.payload.length, nowMs);
@@ -155,10 +161,11 @@ function onData(peer: Peer, seq: number, payload: Uint8Array, nowMs: number): vo
  * Fast loss detection: each link delivers in order (one path, one queue), so once every usable
  * link has delivered a data sequence at or beyond S within the reorder wait, whatever is still
  * missing before S was lost, not delayed: its gap is skipped now instead of after the full wait
- * (a lossy link then costs the bond a loss, not a stall per loss). Links that delivered no
- * data within the wait are left out of the proof (see below).
+ * (a lossy link then costs the bond a loss, not a stall per loss), or, with retransmission,
+ * asked for again. Links that delivered no data within the wait are left out of the proof
+ * (see below).
  */
-function skipProvenLosses(peer: Peer, nowMs: number): void {
+function skipProvenLosses(plane: Plane, peer: Peer, nowMs: number): void {
   const links = peer.links;
   const since = nowMs - peer.reorder.maxWaitMs;
   let min = 0;
@@ -176,7 +183,11 @@ function skipProvenLosses(peer: Peer, nowMs: number): void {
     if (!found || seqDiff32(link.lastDataSeq, min) < 0) min = link.lastDataSeq;
     found = true;
   }
-  if (found) peer.reorder.skipBefore(min);
+  if (!found) return;
+  // With retransmission, the lost packets are asked for and their gaps held for the answer
+  // (retransmit.ts); without (or with nothing to ask), skipped now.
+  if (peer.retransmit !== null && requestRetransmits(plane, peer, min, nowMs)) return;
+  peer.reorder.skipBefore(min);
 }
 
 /**

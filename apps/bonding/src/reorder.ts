@@ -83,6 +83,8 @@ export interface ReorderCounters {
   overflows: number;
   /** skipBefore() calls that skipped a gap (losses the caller proved). */
   lossSkips: number;
+  /** deferSkipBefore() calls (retransmissions asked for). */
+  deferred: number;
 }
 
 /** A bounded reorder buffer. Not re-entrant: deliver must not call back into it. */
@@ -116,6 +118,21 @@ export interface ReorderBuffer {
    * Nothing happens when `seq` is not ahead of the delivery point.
    */
   skipBefore(seq: number): void;
+  /**
+   * skipBefore(seq) at `deadlineMs` instead of now: the caller asked the peer to send the
+   * missing packets again (bonding.md §4.1). Until the deadline no gap before `seq` is skipped
+   * for waiting (the maxWaitMs timeout holds too), so a retransmission that arrives in time is
+   * delivered in order. At most DEFERRED_MAX pending (beyond, the oldest is applied at once).
+   */
+  deferSkipBefore(seq: number, deadlineMs: number): void;
+  /** True when `seq` is ahead of the delivery point (within the window) and not held. */
+  isMissing(seq: number): boolean;
+  /**
+   * Asked before a held packet's wait runs out and the gaps before it (`seq`) would be
+   * skipped: return true after calling deferSkipBefore() to hold them for a retransmission
+   * instead (bonding.md §4.1). May call deferSkipBefore and isMissing, nothing else.
+   */
+  onTimeout: ((seq: number, nowMs: number) => boolean) | null;
   /** Deliver everything held, in order, skipping gaps (e.g. on stop). */
   flush(): void;
   /** Forget everything, including the delivery point (a new peer association). */
@@ -135,6 +152,8 @@ export function reorderWaitMs(rttSpreadMs: number, jitterMs: number): number {
 }
 
 const EMPTY_SLOT = -1;
+/** Deferred skips pending at most (deferSkipBefore). */
+export const DEFERRED_MAX = 64;
 /** Slot buffers allocated at a time when the pool is empty. */
 const SLOT_CHUNK = 64;
 /** neededWaitMs ignores lateness beyond this (a straggler of an old skip, not a wait to learn). */
@@ -155,6 +174,7 @@ class Reorder implements ReorderBuffer {
     timeouts: 0,
     overflows: 0,
     lossSkips: 0,
+    deferred: 0,
   };
   held = 0;
   neededWaitMs = 0;
@@ -183,6 +203,14 @@ class Reorder implements ReorderBuffer {
   private readonly fifo: Uint32Array;
   private fifoHead = 0;
   private fifoCount = 0;
+  /** Deferred skips (deferSkipBefore), a ring in deadline order: sequence and deadline. */
+  private readonly deferSeq = new Uint32Array(DEFERRED_MAX);
+  private readonly deferAt = new Float64Array(DEFERRED_MAX);
+  private deferHead = 0;
+  private deferCount = 0;
+  /** No timeout skip before this (the latest deferral's deadline). */
+  private holdUntilMs = -Infinity;
+  onTimeout: ((seq: number, nowMs: number) => boolean) | null = null;
 
   constructor(
     private readonly deliver: ReorderDeliver,
@@ -280,13 +308,15 @@ class Reorder implements ReorderBuffer {
         this.fifoPush(seq);
       }
     }
+    if (this.deferCount > 0) this.applyDeferred(nowMs);
     if (this.fifoCount > 0) this.expire(nowMs);
   }
 
   poll(nowMs: number): void {
-    if (this.fifoCount === 0) return;
+    if (this.fifoCount === 0 && this.deferCount === 0) return;
     this.enter();
     try {
+      if (this.deferCount > 0) this.applyDeferred(nowMs);
       this.expire(nowMs);
     } finally {
       this.busy = false;
@@ -295,7 +325,67 @@ class Reorder implements ReorderBuffer {
 
   nextDeadlineMs(): number {
     this.dropStaleHeads();
-    return this.fifoCount === 0 ? Infinity : this.arrival[this.fifo[this.fifoHead]! & this.mask]! + this.wait;
+    const deferred = this.deferCount > 0 ? this.deferAt[this.deferHead]! : Infinity;
+    if (this.fifoCount === 0) return deferred;
+    const arrival = this.arrival[this.fifo[this.fifoHead]! & this.mask]!;
+    const timeout = Math.max(arrival + this.wait, Math.min(this.holdUntilMs, arrival + REORDER_WAIT_MAX_MS));
+    return timeout < deferred ? timeout : deferred;
+  }
+
+  deferSkipBefore(seq: number, deadlineMs: number): void {
+    if (!this.synced || seqDiff32(seq, this.next) <= 0) return;
+    if (this.deferCount > 0) {
+      // Same deadline as the newest pending: move its sequence forward instead of queueing
+      // (the caller defers on every DATA packet while an answer is awaited).
+      const last = (this.deferHead + this.deferCount - 1) % DEFERRED_MAX;
+      if (this.deferAt[last] === deadlineMs) {
+        if (seqDiff32(seq, this.deferSeq[last]!) > 0) this.deferSeq[last] = seq >>> 0;
+        return;
+      }
+    }
+    if (this.deferCount === DEFERRED_MAX) {
+      // Full: the oldest deferral is applied now (bounded memory, never a stall). Called from
+      // onTimeout the buffer is already busy (inside expire), so no enter() here.
+      const oldest = this.deferSeq[this.deferHead]!;
+      this.deferHead = (this.deferHead + 1) % DEFERRED_MAX;
+      this.deferCount--;
+      const d = seqDiff32(oldest, this.next);
+      if (d > 0 && this.held > 0) {
+        if (this.busy) {
+          this.advance(d);
+          this.drain();
+          this.counters.lossSkips++;
+        } else this.skipBefore(oldest);
+      }
+    }
+    const at = (this.deferHead + this.deferCount) % DEFERRED_MAX;
+    this.deferSeq[at] = seq >>> 0;
+    this.deferAt[at] = deadlineMs;
+    this.deferCount++;
+    if (deadlineMs > this.holdUntilMs) this.holdUntilMs = deadlineMs;
+    this.counters.deferred++;
+  }
+
+  isMissing(seq: number): boolean {
+    if (!this.synced) return false;
+    const d = seqDiff32(seq, this.next);
+    if (d < 0 || d >= this.capacity) return false;
+    return !this.isLive(seq);
+  }
+
+  /** Deferred skips whose deadline passed, in order. */
+  private applyDeferred(nowMs: number): void {
+    while (this.deferCount > 0 && this.deferAt[this.deferHead]! <= nowMs) {
+      const seq = this.deferSeq[this.deferHead]!;
+      this.deferHead = (this.deferHead + 1) % DEFERRED_MAX;
+      this.deferCount--;
+      const d = seqDiff32(seq, this.next);
+      if (d > 0 && this.held > 0) {
+        this.advance(d);
+        this.drain();
+        this.counters.lossSkips++;
+      }
+    }
   }
 
   skipBefore(seq: number): void {
@@ -344,6 +434,9 @@ class Reorder implements ReorderBuffer {
     this.next = 0;
     this.neededWaitMs = 0;
     this.lastTimeoutMs = -Infinity;
+    this.deferHead = 0;
+    this.deferCount = 0;
+    this.holdUntilMs = -Infinity;
     this.busy = false;
   }
 
@@ -420,7 +513,13 @@ class Reorder implements ReorderBuffer {
       this.dropStaleHeads();
       if (this.fifoCount === 0) return;
       const seq = this.fifo[this.fifoHead]!;
-      if (nowMs - this.arrival[seq & this.mask]! < this.wait) return;
+      const waited = nowMs - this.arrival[seq & this.mask]!;
+      if (waited < this.wait) return;
+      // A retransmission asked for may still fill a gap: hold until its deadline, never longer
+      // than the largest wait (REORDER_WAIT_MAX_MS) for any one packet.
+      if (nowMs < this.holdUntilMs && waited < REORDER_WAIT_MAX_MS) return;
+      // The gaps may be losses no link has proven yet: ask for them once, hold for the answer.
+      if (this.onTimeout !== null && waited < REORDER_WAIT_MAX_MS && this.onTimeout(seq, nowMs) && nowMs < this.holdUntilMs) return;
       this.advance(seqDiff32(seq, this.next)); // skips the gaps, delivers held packets before seq
       this.drain(); // seq itself and what follows it
       this.counters.timeouts++;

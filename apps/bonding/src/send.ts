@@ -9,7 +9,8 @@
  *   3. transmit       fill the link's inner header (link sequence, timestamps, echo), seal
  *                     into a ring slot, hand it to the link's socket (client) or to the
  *                     server's socket for the link's endpoint (server)
- *   4. control sends  PROBE, PROBE_ACK and FEEDBACK go through the same transmit
+ *   4. control sends  PROBE, PROBE_ACK, FEEDBACK and NACK go through the same transmit;
+ *                     sendData keeps a copy of each DATA packet for a NACK (retransmit.ts)
  *
  * Hot path: no await, no closure, no object per packet beyond the `subarray` view of a TUN
  * slot and what node:crypto allocates inside seal(). Counters are plain numbers.
@@ -73,6 +74,8 @@ export function sendData(plane: Plane, peer: Peer, packet: Uint8Array, nowMs: nu
   peer.counters.txBytes += packet.length;
   const links = peer.links;
   for (let k = 0; k < n; k++) transmit(plane, peer, session, links[out[k]!]!, TYPE_DATA, seq, packet, nowMs);
+  // A copy for a NACK (retransmit.ts): ~1400 bytes copied per packet, far below the seal.
+  if (peer.retransmit !== null) peer.retransmit.keep(seq, packet, out[0]!, nowMs);
 }
 
 // -- 3. seal and hand to the socket -------------------------------------------------------------

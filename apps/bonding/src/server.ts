@@ -30,6 +30,7 @@ import { Peer, PeerLink } from './peer.js';
 import { createPlaneBuffers, createPlaneCounters } from './plane.js';
 import type { Plane, PlaneCounters, PlaneHooks, SendRing } from './plane.js';
 import { onDatagram } from './receive.js';
+import { requestRetransmits } from './retransmit.js';
 import { onTunPackets, transmit } from './send.js';
 import { createSession } from './session.js';
 import type { BondingSession, SessionInit } from './session.js';
@@ -96,6 +97,7 @@ class ServerPlaneImpl implements ServerPlane {
   readonly pickOut: Int32Array;
   readonly report: FeedbackReport;
   readonly feedbackPayload: Uint8Array;
+  readonly nackPayload: Uint8Array;
   readonly counters: PlaneCounters = createPlaneCounters();
   socket: UdpLink | null = null;
   hitPeer: Peer | null = null;
@@ -125,6 +127,7 @@ class ServerPlaneImpl implements ServerPlane {
     this.pickOut = b.pickOut;
     this.report = b.report;
     this.feedbackPayload = b.feedbackPayload;
+    this.nackPayload = b.nackPayload;
     this.table = createSessionTable<Peer>({ maxClients: init.config.server!.maxClients });
   }
 
@@ -292,6 +295,7 @@ class ServerPlaneImpl implements ServerPlane {
       reorderCapacity: REORDER_CAPACITY_DEFAULT,
       slotBytes: this.tunMtu,
       minWaitMs: REORDER_WAIT_MIN_MS,
+      retransmitPackets: this.config.server!.retransmit.enabled ? this.config.server!.retransmit.bufferPackets : 0,
       deliver: (packet) => {
         // one closure per client (cold); runs per delivered packet
         if (this.tun.write(packet)) {
@@ -300,6 +304,7 @@ class ServerPlaneImpl implements ServerPlane {
         } else peer.counters.tunDropped++;
       },
     });
+    if (peer.retransmit !== null) peer.reorder.onTimeout = (seq, now) => requestRetransmits(this, peer, seq, now); // cold: per client
     peer.sealer = session;
     peer.establishedAtMs = nowMs;
     peer.lastAuthMs = nowMs;

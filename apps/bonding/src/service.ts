@@ -90,7 +90,9 @@ export type BondingPeerStatus = {
   rxPackets: number;
   rxBytes: number;
   drops: { noLink: number; noSession: number; sealRefused: number; malformed: number; tunDropped: number };
-  reorder: { held: number; maxWaitMs: number; late: number; skipped: number; duplicate: number; timeouts: number };
+  reorder: { held: number; maxWaitMs: number; late: number; skipped: number; duplicate: number; timeouts: number; lossSkips: number; deferred: number };
+  /** Retransmission (bonding.md §4.1): NACKs we sent and sequences asked; packets we resent or could not. */
+  retransmit: { enabled: boolean; nacksSent: number; nackedSeqs: number; retransmitted: number; missed: number };
   links: BondingLinkStatus[];
 };
 
@@ -156,7 +158,8 @@ function peerStatus(peer: Peer, nowMs: number): BondingPeerStatus {
     rxPackets: c.rxPackets,
     rxBytes: c.rxBytes,
     drops: { noLink: c.noLink, noSession: c.noSession, sealRefused: c.sealRefused, malformed: c.malformed, tunDropped: c.tunDropped },
-    reorder: { held: peer.reorder.held, maxWaitMs: round(peer.reorder.maxWaitMs, 2), late: r.late, skipped: r.skipped, duplicate: r.duplicate, timeouts: r.timeouts },
+    reorder: { held: peer.reorder.held, maxWaitMs: round(peer.reorder.maxWaitMs, 2), late: r.late, skipped: r.skipped, duplicate: r.duplicate, timeouts: r.timeouts, lossSkips: r.lossSkips, deferred: r.deferred },
+    retransmit: { enabled: peer.retransmit !== null, nacksSent: c.nacksSent, nackedSeqs: c.nackedSeqs, retransmitted: c.retransmitted, missed: c.retransmitMissed },
     links: peer.links.map((l) => linkStatus(peer, l)),
   };
 }
@@ -167,8 +170,8 @@ function restartShape(c: BondingConfig): string {
     mode: c.mode,
     identity: c.identity ?? null,
     tun: c.tun,
-    client: c.client === undefined ? null : { name: c.client.name ?? null, server: c.client.server, links: c.client.links.map((l) => [l.name, l.interface, l.source, l.gateway, l.table]), down: c.client.linkDownAfterMs ?? null, capacity: c.client.reorder.capacity },
-    server: c.server === undefined ? null : { listen: c.server.listen, maxClients: c.server.maxClients, nat: c.server.nat, down: c.server.linkDownAfterMs ?? null },
+    client: c.client === undefined ? null : { name: c.client.name ?? null, server: c.client.server, links: c.client.links.map((l) => [l.name, l.interface, l.source, l.gateway, l.table]), down: c.client.linkDownAfterMs ?? null, capacity: c.client.reorder.capacity, retransmit: c.client.retransmit },
+    server: c.server === undefined ? null : { listen: c.server.listen, maxClients: c.server.maxClients, nat: c.server.nat, down: c.server.linkDownAfterMs ?? null, retransmit: c.server.retransmit },
     ops: c.ops,
   });
 }

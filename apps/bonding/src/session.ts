@@ -44,6 +44,8 @@ import {
   TYPE_CLOSE,
   TYPE_DATA,
   TYPE_FEEDBACK,
+  TYPE_NACK,
+  NACK_MAX_SEQS,
   TYPE_PROBE_ACK,
 } from './constants.js';
 import { invalidArgument, tooLarge } from './errors.js';
@@ -185,7 +187,7 @@ export function peekReceiverIndex(datagram: Uint8Array): number {
   return ((datagram[4]! << 24) | (datagram[5]! << 16) | (datagram[6]! << 8) | datagram[7]!) >>> 0;
 }
 
-/** Payload length rule per type: PROBE_ACK 2 (the probed size), CLOSE 2, DATA and FEEDBACK at least 1, PROBE any. */
+/** Payload length rule per type: PROBE_ACK 2 (the probed size), CLOSE 2, DATA and FEEDBACK at least 1, NACK 1..64 u32, PROBE any. */
 function payloadLengthOk(type: number, length: number): boolean {
   switch (type) {
     case TYPE_PROBE_ACK:
@@ -195,6 +197,8 @@ function payloadLengthOk(type: number, length: number): boolean {
     case TYPE_DATA:
     case TYPE_FEEDBACK:
       return length > 0;
+    case TYPE_NACK:
+      return length >= 4 && length <= 4 * NACK_MAX_SEQS && length % 4 === 0;
     default:
       return true; // PROBE: padding of any length
   }
@@ -271,7 +275,7 @@ class Session implements BondingSession {
     }
     const plainLength = INNER_HEADER_BYTES + payload.length;
     const total = OUTER_HEADER_BYTES + plainLength + TAG_BYTES;
-    if (total > this.maxDatagram || total > out.length || type < TYPE_DATA || type > TYPE_CLOSE || !payloadLengthOk(type, payload.length)) {
+    if (total > this.maxDatagram || total > out.length || type < TYPE_DATA || type > TYPE_NACK || !payloadLengthOk(type, payload.length)) {
       this.badSeal(type, payload.length, total, out.length);
     }
     encodeInnerHeader(header, sealScratch, 0); // validates the fields before a nonce is spent
@@ -289,9 +293,9 @@ class Session implements BondingSession {
   /** Cold: explain why seal() cannot go on. */
   private badSeal(type: number, payloadLength: number, total: number, outLength: number): never {
     if (total > this.maxDatagram) throw tooLarge('datagram length', total, this.maxDatagram);
-    if (!BONDING_TYPES.has(type)) throw invalidArgument('datagram type', `0x${type.toString(16)}`, 'a bonding type 0x40..0x44');
+    if (!BONDING_TYPES.has(type)) throw invalidArgument('datagram type', `0x${type.toString(16)}`, 'a bonding type 0x40..0x45');
     if (!payloadLengthOk(type, payloadLength)) {
-      throw invalidArgument(`payload length of type 0x${type.toString(16)}`, payloadLength, type === TYPE_PROBE_ACK || type === TYPE_CLOSE ? '2' : 'at least 1');
+      throw invalidArgument(`payload length of type 0x${type.toString(16)}`, payloadLength, type === TYPE_PROBE_ACK || type === TYPE_CLOSE ? '2' : type === TYPE_NACK ? `a multiple of 4 in 4..${4 * NACK_MAX_SEQS}` : 'at least 1');
     }
     throw invalidArgument('out length', outLength, `at least ${total} (payload ${payloadLength} + ${DATAGRAM_OVERHEAD_BYTES})`);
   }

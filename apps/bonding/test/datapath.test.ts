@@ -63,8 +63,8 @@ describe('data path between two planes', () => {
     expect(twin.server.peer.reorder.counters.late).toBe(1);
   });
 
-  it('a loss every busy link has passed is skipped at once, not after the wait', () => {
-    const twin = createTwin({ links: 2 });
+  it('without retransmission, a loss every busy link has passed is skipped at once, not after the wait', () => {
+    const twin = createTwin({ links: 2, retransmitPackets: 0 });
     let id = 0;
     run(twin, 0, 500, 10, (t) => sendData(twin.client, twin.client.peer, ipv4Packet(id++), t));
     expect(twin.server.peer.links.map((l) => l.state)).toEqual(['up', 'up']);
@@ -80,9 +80,81 @@ describe('data path between two planes', () => {
     expect(twin.server.peer.reorder.held).toBe(0);
   });
 
+  it('with retransmission, a proven loss is asked for, resent on another link and delivered in order', () => {
+    const twin = createTwin({ links: 2 });
+    let id = 0;
+    run(twin, 0, 500, 10, (t) => sendData(twin.client, twin.client.peer, ipv4Packet(id++), t));
+    const server = twin.server.peer;
+    const client = twin.client.peer;
+    server.reorder.maxWaitMs = 200;
+    for (let k = 0; k < 6; k++) sendData(twin.client, client, ipv4Packet(1000 + k), 600);
+    const lostAt = twin.wire.findIndex((d) => d.link === 0);
+    twin.wire.splice(lostAt, 1);
+    const resentOn: number[] = [];
+    twin.flush(600, (batch) => {
+      for (const d of batch) if (d.to === twin.server && client.counters.retransmitted > 0 && resentOn.length === 0) resentOn.push(d.link);
+      return batch;
+    });
+    expect(twin.server.written.map(idOf).slice(-6)).toEqual([1000, 1001, 1002, 1003, 1004, 1005]);
+    expect(server.counters).toMatchObject({ nacksSent: 1, nackedSeqs: 1 });
+    expect(client.counters).toMatchObject({ retransmitted: 1, retransmitMissed: 0 });
+    expect(resentOn).toEqual([1]); // not on link 0, where it was lost
+    expect(server.reorder.counters.lossSkips).toBe(0);
+    expect(server.reorder.held).toBe(0);
+  });
+
+  it('with retransmission, a gap no link can prove lost is asked for when its wait runs out', () => {
+    const twin = createTwin({ links: 2 });
+    let id = 0;
+    run(twin, 0, 500, 10, (t) => sendData(twin.client, twin.client.peer, ipv4Packet(id++), t));
+    const server = twin.server.peer;
+    server.reorder.maxWaitMs = 5;
+    for (let k = 0; k < 8; k++) sendData(twin.client, twin.client.peer, ipv4Packet(3000 + k), 600);
+    // drop the last DATA of the link that does not carry the last one: that link never passes it
+    const isData = (d: { data: Uint8Array }): boolean => d.data[1] === TYPE_DATA;
+    const lastData = twin.wire.findLastIndex(isData);
+    const other = 1 - twin.wire[lastData]!.link;
+    const drop = twin.wire.findLastIndex((d) => d.link === other && isData(d));
+    expect(drop).toBeGreaterThanOrEqual(0);
+    twin.wire.splice(drop, 1);
+    twin.flush(600);
+    expect(server.reorder.held).toBeGreaterThan(0);
+    expect(server.counters.nacksSent).toBe(0);
+    server.reorder.poll(606); // the wait ran out: NACK instead of skipping
+    expect(server.counters.nacksSent).toBe(1);
+    twin.flush(607);
+    expect(twin.server.written.map(idOf).slice(-8)).toEqual([3000, 3001, 3002, 3003, 3004, 3005, 3006, 3007]);
+    expect(server.reorder.counters).toMatchObject({ timeouts: 0, lossSkips: 0 });
+    expect(server.reorder.held).toBe(0);
+  });
+
+  it('with retransmission, a gap whose answer never comes is skipped at its deadline, and asked for once', () => {
+    const twin = createTwin({ links: 2 });
+    let id = 0;
+    run(twin, 0, 500, 10, (t) => sendData(twin.client, twin.client.peer, ipv4Packet(id++), t));
+    const server = twin.server.peer;
+    server.reorder.maxWaitMs = 200;
+    for (let k = 0; k < 6; k++) sendData(twin.client, twin.client.peer, ipv4Packet(1000 + k), 600);
+    twin.wire.splice(twin.wire.findIndex((d) => d.link === 0), 1);
+    // every NACK the server sends is lost: nothing is resent
+    twin.flush(600, (batch) => batch.filter((d) => d.to !== twin.client));
+    expect(server.counters.nacksSent).toBe(1);
+    expect(server.reorder.held).toBeGreaterThan(0); // held for the answer, not skipped
+    const deadline = server.reorder.nextDeadlineMs();
+    expect(deadline).toBeGreaterThan(600);
+    expect(deadline).toBeLessThanOrEqual(600 + 200);
+    server.reorder.poll(deadline);
+    expect(server.reorder.held).toBe(0);
+    expect(server.reorder.counters.lossSkips).toBe(1);
+    const got = twin.server.written.map(idOf).filter((x) => x >= 1000);
+    expect(got).toHaveLength(5); // all but the lost one, in order
+    expect(got).toEqual([...got].sort((a, b) => a - b));
+    expect(server.counters.nacksSent).toBe(1);
+  });
+
   it('a link that carried no data for a whole wait does not hold back the proof of a loss', () => {
     // a lossy or backup link the scheduler starves must not stall every gap for the full wait
-    const twin = createTwin({ links: 3 });
+    const twin = createTwin({ links: 3, retransmitPackets: 0 });
     let id = 0;
     run(twin, 0, 300, 10, (t) => sendData(twin.client, twin.client.peer, ipv4Packet(id++), t));
     const server = twin.server.peer;

@@ -4,6 +4,7 @@
 // The stages under test (send.ts, receive.ts, timers.ts) are the production ones.
 import type { TunDevice, UdpEndpoint, UdpLink } from '@edgebox/links';
 import type { SchedulerKind } from '@edgebox/links';
+import { requestRetransmits } from '../src/retransmit.js';
 import { Peer, PeerLink } from '../src/peer.js';
 import { createPlaneBuffers, createPlaneCounters } from '../src/plane.js';
 import type { Plane, PlaneCounters } from '../src/plane.js';
@@ -27,6 +28,7 @@ export class TwinPlane implements Plane {
   readonly pickOut;
   readonly report;
   readonly feedbackPayload;
+  readonly nackPayload;
   readonly counters: PlaneCounters = createPlaneCounters();
   readonly socket = null;
   hitPeer: Peer | null = null;
@@ -38,17 +40,19 @@ export class TwinPlane implements Plane {
   handshakes = 0;
   other!: TwinPlane;
 
-  constructor(mode: 'client' | 'server', session: BondingSession, links: number, scheduler: SchedulerKind, wire: InFlight[], cut: Set<number>) {
+  constructor(mode: 'client' | 'server', session: BondingSession, links: number, scheduler: SchedulerKind, wire: InFlight[], cut: Set<number>, retransmitPackets = 256) {
     this.mode = mode;
     const b = createPlaneBuffers(this.tunMtu);
     this.ring = b.ring;
     this.pickOut = b.pickOut;
     this.report = b.report;
     this.feedbackPayload = b.feedbackPayload;
+    this.nackPayload = b.nackPayload;
     this.session = session;
     const written = this.written;
     this.tun = { write: (p: Uint8Array) => (written.push(Uint8Array.from(p)), true), stats: { rxPackets: 0, txPackets: 0, txDropped: 0 } } as unknown as TunDevice;
-    this.peer = new Peer({ name: mode === 'client' ? 'server' : 'site-a', scheduler, reorderCapacity: 64, slotBytes: this.tunMtu, minWaitMs: 1, deliver: (p) => this.tun.write(p) });
+    this.peer = new Peer({ name: mode === 'client' ? 'server' : 'site-a', scheduler, reorderCapacity: 64, slotBytes: this.tunMtu, minWaitMs: 1, retransmitPackets, deliver: (p) => this.tun.write(p) });
+    if (this.peer.retransmit !== null) this.peer.reorder.onTimeout = (seq, now) => requestRetransmits(this, this.peer, seq, now);
     this.peer.sealer = session;
     for (let i = 0; i < links; i++) {
       const link = new PeerLink({ name: `l${i}`, linkId: i, nowMs: 0 });
@@ -106,12 +110,12 @@ const FROM: UdpEndpoint = { address: '192.0.2.1', port: 4000 };
  * twin.flush(1);
  * expect(twin.server.written).toEqual([packet]);
  */
-export function createTwin(init: { links?: number; scheduler?: SchedulerKind } = {}): Twin {
+export function createTwin(init: { links?: number; scheduler?: SchedulerKind; retransmitPackets?: number } = {}): Twin {
   const wire: InFlight[] = [];
   const cut = new Set<number>();
   const pair = resultPair();
-  const client = new TwinPlane('client', createSession(pair.client, { nowMs: 0 }), init.links ?? 3, init.scheduler ?? 'aggregate', wire, cut);
-  const server = new TwinPlane('server', createSession(pair.server, { nowMs: 0 }), init.links ?? 3, init.scheduler ?? 'aggregate', wire, cut);
+  const client = new TwinPlane('client', createSession(pair.client, { nowMs: 0 }), init.links ?? 3, init.scheduler ?? 'aggregate', wire, cut, init.retransmitPackets);
+  const server = new TwinPlane('server', createSession(pair.server, { nowMs: 0 }), init.links ?? 3, init.scheduler ?? 'aggregate', wire, cut, init.retransmitPackets);
   client.other = server;
   server.other = client;
   return {

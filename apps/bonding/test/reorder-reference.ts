@@ -22,6 +22,7 @@ export class ReferenceReorder {
     timeouts: 0,
     overflows: 0,
     lossSkips: 0,
+    deferred: 0,
   };
   maxWaitMs: number;
   private next = -1;

@@ -113,7 +113,7 @@ describe('session seal/open', () => {
     expect(() => client.seal(TYPE_PROBE_ACK, header, new Uint8Array(1), out)).toThrow(/payload length of type 0x42 1 is not 2/);
     expect(() => client.seal(TYPE_CLOSE, header, new Uint8Array(3), out)).toThrow(/is not 2/);
     expect(() => client.seal(TYPE_FEEDBACK, header, new Uint8Array(0), out)).toThrow(/at least 1/);
-    expect(() => client.seal(0x45, header, new Uint8Array(1), out)).toThrow(/datagram type 0x45/);
+    expect(() => client.seal(0x46, header, new Uint8Array(1), out)).toThrow(/datagram type 0x46/);
     expect(() => client.seal(TYPE_DATA, header, new Uint8Array(100), new Uint8Array(155))).toThrow(/out length 155 is not at least 156/);
     expect(client.seal(TYPE_DATA, header, new Uint8Array(100), new Uint8Array(156))).toBe(156);
     expect(codeOf(() => client.seal(TYPE_DATA, createInnerHeader({ linkId: 16 }), new Uint8Array(1), out))).toBe('BONDING_INVALID_ARGUMENT');
