@@ -133,6 +133,24 @@ export function registerBondingMetrics(registry: Registry, plane: () => Plane | 
         this.inc({ peer: p.name, outcome: 'skipped' }, c.skipped);
         this.inc({ peer: p.name, outcome: 'timeouts' }, c.timeouts);
         this.inc({ peer: p.name, outcome: 'overflows' }, c.overflows);
+        this.inc({ peer: p.name, outcome: 'loss_skips' }, c.lossSkips);
+        this.inc({ peer: p.name, outcome: 'deferred' }, c.deferred);
+      });
+    },
+  });
+
+  createCounter<'peer' | 'event'>(registry, {
+    name: 'edgebox_bonding_peer_retransmit_total',
+    help: 'Retransmission (bonding.md §4.1): NACKs sent and sequences asked (receiver); packets resent or missed (sender)',
+    labelNames: ['peer', 'event'],
+    collect(this: Counter<'peer' | 'event'>) {
+      this.reset();
+      eachPeer(plane(), (p) => {
+        const c = p.counters;
+        this.inc({ peer: p.name, event: 'nack_sent' }, c.nacksSent);
+        this.inc({ peer: p.name, event: 'nacked_seq' }, c.nackedSeqs);
+        this.inc({ peer: p.name, event: 'resent' }, c.retransmitted);
+        this.inc({ peer: p.name, event: 'missed' }, c.retransmitMissed);
       });
     },
   });
