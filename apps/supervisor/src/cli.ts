@@ -146,7 +146,7 @@ export async function runEdgeboxCli(io: EdgeboxIo): Promise<number> {
     try {
       res = await fetchFn(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch (err) {
-      throw new Error(`cannot reach the appliance at ${url}: ${(err as Error).message} (is "edgebox start" running? --url)`);
+      throw new Error(`cannot reach the appliance at ${url}: ${(err as Error).message} (is "edgebox start" running? --url)`, { cause: err });
     }
     const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string; details?: unknown } } | null;
     if (!res.ok) {

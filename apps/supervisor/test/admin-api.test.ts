@@ -21,7 +21,7 @@ let api: AdminApi;
 const get = async (path: string, init?: RequestInit): Promise<{ status: number; body: unknown; text: string; type: string | null }> => {
   const res = await fetch(`${api.url}${path}`, init);
   const text = await res.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
