@@ -73,6 +73,8 @@ export interface BondLab {
   startServer(): Promise<BondProcess>;
   /** Start a client (wait for the session with waitEstablished). */
   startClient(options?: BondClientOptions): Promise<BondProcess>;
+  /** The config startClient runs (for a host that runs the bonding Service itself: the supervisor). */
+  clientConfig(options?: BondClientOptions): Record<string, unknown>;
   /** Resolves with the `session established` line of `proc`. */
   waitEstablished(proc: BondProcess, timeoutMs?: number): Promise<PeerEvent>;
   /** `edgebox-bond status --json` inside `node`, parsed. */
@@ -167,7 +169,7 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
   };
 
   let clients = 0;
-  return {
+  const bondLab: BondLab = {
     lab,
     links,
     psk,
@@ -176,9 +178,8 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
       await proc.log.waitFor((e) => typeof e.msg === 'string' && e.msg.startsWith('edgebox-bond server running'), BOND_START_MS, 'server running');
       return proc;
     },
-    async startClient(o = {}) {
-      const file = join(dir, `client-${clients++}.json`);
-      const config = {
+    clientConfig(o = {}) {
+      return {
         mode: 'client',
         identity: { psk: o.psk ?? psk },
         tun: {
@@ -194,7 +195,10 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
         },
         ops: { port: 9470 },
       };
-      await writeFile(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+    },
+    async startClient(o = {}) {
+      const file = join(dir, `client-${clients++}.json`);
+      await writeFile(file, JSON.stringify(bondLab.clientConfig(o), null, 2), { mode: 0o600 });
       return spawn('client', ['client', '--config', file]);
     },
     waitEstablished(proc, timeoutMs = BOND_START_MS) {
@@ -209,4 +213,5 @@ export async function createBondLab(options: BondLabOptions = {}): Promise<BondL
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return bondLab;
 }

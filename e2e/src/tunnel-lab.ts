@@ -93,7 +93,7 @@ export interface TunnelLab {
 }
 
 /** The tunnel's own certificate CLI (`edgebox-tunnel certs ...`), as an operator runs it. */
-async function certs(args: string[]): Promise<string> {
+export async function certs(args: string[]): Promise<string> {
   try {
     const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@edgebox/source', '--import', 'tsx', TUNNEL_MAIN, 'certs', ...args], { cwd: REPO_ROOT, timeout: TUNNEL_START_MS });
     return stdout;

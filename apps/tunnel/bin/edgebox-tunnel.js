@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The installed `edgebox-tunnel` command. npm links commands at install time, before anything is
+// built, so the link targets this committed file, which loads the built CLI from dist/.
+import { existsSync } from 'node:fs';
+
+const built = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(built)) {
+  process.stderr.write('edgebox-tunnel: not built yet; run `npm run build` (or `npm start`) in the repository first\n');
+  process.exit(1);
+}
+await import(built.href);
