@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
+import { Validator, type SpecData } from '@seriousme/openapi-schema-validator';
 import { createAdminApi, CONTROLLERS } from '../src/api/admin-api.js';
 import type { AdminApi } from '../src/api/admin-api.js';
 import type { Supervisor } from '../src/hosting/supervisor.js';
@@ -101,6 +102,10 @@ describe('OpenAPI', () => {
     const doc = r.body as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { responses?: object }>> };
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBeTruthy();
+    // Valid against the OpenAPI JSON schema of its version (what code generators and gateways check).
+    const validation = await new Validator().validate(structuredClone(doc) as unknown as SpecData);
+    expect(validation.errors ?? [], JSON.stringify(validation.errors)).toEqual([]);
+    expect(validation.valid).toBe(true);
     const methods = new Map<number, string>([
       [RequestMethod.GET, 'get'],
       [RequestMethod.POST, 'post'],

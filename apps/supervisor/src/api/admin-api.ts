@@ -126,7 +126,7 @@ export async function createAdminApi(init: AdminApiInit): Promise<AdminApi> {
     .setTitle('edgebox appliance admin API')
     .setDescription('Apps, per-app resources, config, events, metrics and health of the edgebox appliance. Errors: {error:{code,message,details}}.')
     .setVersion('1')
-    .addApiKey({ type: 'http', scheme: 'bearer', description: 'An API key (edgebox keys create): Authorization: Bearer ebk_...' }, 'apiKey')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (edgebox keys create): Authorization: Bearer ebk_...' }, 'apiKey')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   // The UI needs @fastify/static (not a dependency): serve the JSON/YAML and the document at /api/docs.
