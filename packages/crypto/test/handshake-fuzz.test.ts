@@ -35,7 +35,9 @@ describe('handshake fuzz', () => {
         const m = seed.slice();
         for (const [i, v] of edits) m[i % m.length] = v;
         return cut % 4 === 0 ? m.subarray(0, cut % (m.length + 1)) : m;
-      });
+      })
+      // An edit may write the byte that was already there: that is the genuine message, not a mutation.
+      .filter((m) => !seeds.some((seed) => Buffer.compare(seed, m) === 0));
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 5000 }), mutated), (msg) => {
         onlyCryptoErrors(() => responder.receive(msg, { peerAddress: 'a' }));
