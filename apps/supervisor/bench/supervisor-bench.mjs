@@ -77,7 +77,7 @@ async function once() {
   const file = join(dir, 'edgebox.json');
   await writeFile(file, config(dir));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [main, 'start', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, EDGEBOX_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', main, 'start', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, EDGEBOX_LOG_LEVEL: 'warn' } });
   try {
     let out = '';
     const url = await new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // The installed `edgebox` command. npm links commands at install time, before anything is
 // built, so the link targets this committed file, which loads the built CLI from dist/.
 import { existsSync } from 'node:fs';

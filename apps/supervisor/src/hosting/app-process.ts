@@ -14,7 +14,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { ErrorBody, JsonValue } from '@edgebox/runtime';
-import { IPC_START_TIMEOUT_MS, IPC_TIMEOUT_MS, KILL_GRACE_MS, STABLE_AFTER_MS } from '../constants.js';
+import { APP_NODE_FLAGS, IPC_START_TIMEOUT_MS, IPC_TIMEOUT_MS, KILL_GRACE_MS, STABLE_AFTER_MS } from '../constants.js';
 import type { AppName } from '../constants.js';
 import { SupervisorError } from '../errors.js';
 import { isChildMessage } from './ipc-protocol.js';
@@ -164,7 +164,7 @@ export class AppProcess {
   private async launch(): Promise<void> {
     this.setState('starting', null);
     const child = fork(this.spawn.entry, [this.name], {
-      execArgv: this.spawn.execArgv,
+      execArgv: [...this.spawn.execArgv, ...APP_NODE_FLAGS[this.name]],
       stdio: this.spawn.stdio === 'inherit' ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'ignore', 'ignore', 'ipc'],
       env: this.spawn.env ?? process.env,
       serialization: 'json',
