@@ -58,6 +58,13 @@ export const PROTOCOL_UDP = 2;
 
 /** Largest DATA body (plaintext). */
 export const MAX_DATA_BYTES = 65_536;
+/**
+ * Free buffers kept per connection for opened DATA payloads and for sealed DATA frames
+ * (buffer-pool.ts): at most 32 x 64 KiB + 8 x 64 KiB (~2.6 MB) per session stays allocated
+ * after a burst; beyond that a returned buffer is left to the GC.
+ */
+export const PLAIN_POOL_MAX_FREE = 32;
+export const SEALED_POOL_MAX_FREE = 8;
 /** Largest DATAGRAM body: the largest UDP payload over IPv4. */
 export const MAX_DATAGRAM_BYTES = 65_507;
 /** Largest OPEN target (`host:port`). */

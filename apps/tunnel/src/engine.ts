@@ -60,6 +60,9 @@ export type SessionStatus = {
   openStreams: number;
   bytesIn: number;
   bytesOut: number;
+  /** Sealed frames received / sent (bytes per frame says how well the data path batches). */
+  framesIn: number;
+  framesOut: number;
   rekeys: number;
   rttMs: number | null;
   missedPings: number;
@@ -82,6 +85,8 @@ export function sessionStatus(s: Session): SessionStatus {
     openStreams: s.mux.openStreams,
     bytesIn: st.bytesReceived,
     bytesOut: st.bytesSent,
+    framesIn: st.framesReceived,
+    framesOut: st.framesSent,
     rekeys: st.rekeys,
     rttMs: st.lastRttMs > 0 ? Math.round(st.lastRttMs * 1000) / 1000 : null,
     missedPings: s.missed,

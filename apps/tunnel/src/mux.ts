@@ -13,8 +13,9 @@
  * receiver and never connection credit (returned on arrival, §5); every table and queue has
  * a cap; any wire error closes the connection (GOAWAY PROTOCOL first, when possible).
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createStreamDecoder, frameHeaderView, type StreamDecoder, type StreamFrame } from '@edgebox/framing';
+import { createStreamDecoder, frameHeaderView, FRAME_HEADER_BYTES, type StreamDecoder, type StreamFrame } from '@edgebox/framing';
 import {
   CONNECTION_WINDOW_INITIAL_BYTES,
   CONNECTION_WINDOW_MAX_BYTES,
@@ -37,7 +38,10 @@ import {
   MAX_SEALED_PAYLOAD_BYTES,
   MAX_STREAM_ID,
   PING_BYTES,
+  PLAIN_POOL_MAX_FREE,
+  SEALED_POOL_MAX_FREE,
   STREAM_WINDOW_INITIAL_BYTES,
+  TAG_BYTES,
   STREAM_WINDOW_MAX_BYTES,
   WINDOW_GROW_WITHIN_MS,
   WINDOW_GROWTH_BUDGET_BYTES,
@@ -64,6 +68,7 @@ import {
   openBodyLength,
   type OpenRequest,
 } from './frames.js';
+import { BufferPool } from './buffer-pool.js';
 import { createFrameSealer, type FrameSealer, type RekeyLimits, type SessionKeys } from './seal.js';
 import { StreamState, type StreamHost, type TunnelStream } from './stream.js';
 
@@ -205,6 +210,15 @@ class Multiplexer implements Mux, StreamHost {
   private readonly parked = new Set<StreamState>();
   private readonly pings = new Map<number, PendingPing>();
   private readonly scratch = Buffer.alloc(8);
+  /** Opened DATA payloads; splice() gives each back once the local socket has written it. */
+  private readonly plainPool = new BufferPool(MAX_DATA_BYTES, PLAIN_POOL_MAX_FREE);
+  /**
+   * Sealed DATA frames, back from the transport's write callback, oldest first. Null when the
+   * transport is not a socket: an in-memory pair hands the very buffer to its peer, so a write
+   * callback there does not mean the bytes were copied.
+   */
+  private readonly sealedPool: BufferPool | null;
+  private readonly sealedInFlight: Buffer[] = [];
   private readonly maxStreams: number;
   private readonly streamWindow: number;
   private readonly connectionWindow: number;
@@ -271,6 +285,8 @@ class Multiplexer implements Mux, StreamHost {
     this.connectionReceiveCredit = this.connectionWindow;
     this.sealer = createFrameSealer(components.keys, init);
     this.decoder = createStreamDecoder({ maxPayload: MAX_SEALED_PAYLOAD_BYTES, knownTypes: TUNNEL_FRAME_TYPES });
+    this.sealedPool = components.transport instanceof Socket ? new BufferPool(FRAME_HEADER_BYTES + MAX_DATA_BYTES + TAG_BYTES, SEALED_POOL_MAX_FREE) : null;
+    this.onSealedWritten = this.onSealedWritten.bind(this);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.onData = this.onData.bind(this);
     this.onDrain = this.onDrain.bind(this);
@@ -375,8 +391,9 @@ class Multiplexer implements Mux, StreamHost {
   // ---- receive: 2. open, 3. dispatch ------------------------------------------------------
 
   receive(frame: StreamFrame): void {
-    const body = this.sealer.open(frameHeaderView(frame), frame.payload);
     const { type, channel } = frame;
+    // The decoder caps a payload at MAX_SEALED_PAYLOAD_BYTES, so a DATA body always fits a pooled buffer.
+    const body = type === FRAME_DATA ? this.openPooled(frameHeaderView(frame), frame.payload) : this.sealer.open(frameHeaderView(frame), frame.payload);
     this.stats.framesReceived++;
     checkChannel(type, channel);
     if (type === FRAME_DATA) return this.onDataFrame(channel, body);
@@ -447,6 +464,21 @@ class Multiplexer implements Mux, StreamHost {
     throw this.protocol(`frame for stream ${id} that was never opened`);
   }
 
+  private openPooled(header: Uint8Array, sealed: Uint8Array): Buffer {
+    const out = this.plainPool.take();
+    try {
+      return out.subarray(0, this.sealer.openInto(header, sealed, out));
+    } catch (err) {
+      this.plainPool.give(out);
+      throw err;
+    }
+  }
+
+  /** A chunk read from a stream, back once its reader is done with it (splice: socket write callback). */
+  release(chunk: Uint8Array): void {
+    if (!this.closed) this.plainPool.give(chunk);
+  }
+
   private onDataFrame(id: number, body: Uint8Array): void {
     const n = body.length;
     checkDataBody(FRAME_DATA, n);
@@ -457,7 +489,10 @@ class Multiplexer implements Mux, StreamHost {
     // The connection credit comes back on arrival, whatever the stream does with it (§5).
     this.connectionUngranted += n;
     if (this.connectionUngranted >= this.receiveConnectionWindow >>> 1) this.grantConnection();
-    if (s === null) return;
+    if (s === null) {
+      this.plainPool.give(body);
+      return;
+    }
     if (s.udp) throw this.protocol(`DATA on udp stream ${id}`);
     if (s.remoteFin) throw this.protocol(`DATA after FIN on stream ${id}`);
     if (n > s.receiveCredit) throw new TunnelError('TUNNEL_FLOW_CONTROL', `DATA ${n} bytes > stream ${id} credit ${s.receiveCredit}`);
@@ -664,6 +699,29 @@ class Multiplexer implements Mux, StreamHost {
     if (!this.transport.write(frame)) this.transportBlocked = true;
   }
 
+  /** Seals one DATA frame into a pooled buffer that the transport's write callback gives back. */
+  private sendData(channel: number, body: Uint8Array): void {
+    const pool = this.sealedPool;
+    if (pool === null) return this.send(FRAME_DATA, 0, channel, body);
+    const frame = pool.take();
+    let end: number;
+    try {
+      end = this.sealer.sealInto(frame, 0, FRAME_DATA, 0, channel, body);
+    } catch (err) {
+      pool.give(frame);
+      throw err;
+    }
+    this.stats.framesSent++;
+    this.sealedInFlight.push(frame);
+    if (!this.transport.write(frame.subarray(0, end), this.onSealedWritten)) this.transportBlocked = true;
+  }
+
+  /** A socket calls write callbacks in write order: the oldest frame in flight is the one done. */
+  private onSealedWritten(): void {
+    const frame = this.sealedInFlight.shift();
+    if (frame !== undefined && !this.closed) this.sealedPool?.give(frame);
+  }
+
   openStream(request: OpenRequest): TunnelStream {
     if (this.closed) throw new TunnelError('TUNNEL_CLOSED', 'multiplexer closed');
     if (this.draining) throw new TunnelError('TUNNEL_LIMIT', 'multiplexer draining (GOAWAY): open on a new connection');
@@ -708,7 +766,7 @@ class Multiplexer implements Mux, StreamHost {
     const n = Math.min(left, s.sendCredit, this.connectionCredit, MAX_DATA_BYTES);
     if (n <= 0 || this.transportBlocked || this.closed) return false;
     const off = s.pendingOffset;
-    this.send(FRAME_DATA, 0, s.id, chunk.subarray(off, off + n));
+    this.sendData(s.id, chunk.subarray(off, off + n));
     s.sendCredit -= n;
     this.connectionCredit -= n;
     this.stats.bytesSent += n;
@@ -854,6 +912,8 @@ class Multiplexer implements Mux, StreamHost {
     t.on('error', () => {}); // a late transport error after close is not the application's
     this.decoder.close();
     this.sealer.destroy();
+    this.plainPool.clear();
+    this.sealedPool?.clear();
     this.stats.openStreams = 0;
     this.onClose?.(err);
     this.resolveDone(err);

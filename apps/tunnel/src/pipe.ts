@@ -18,7 +18,14 @@ export function splice(socket: Socket, stream: TunnelStream, onDone?: () => void
     if (++closed === 2) onDone?.();
   };
   socket.pipe(stream);
-  stream.pipe(socket);
+  // stream -> socket by hand rather than pipe(): each chunk goes back to the multiplexer's
+  // buffer pool once the kernel has copied it (the write callback), so bulk transfers do not
+  // allocate a buffer per frame (buffer-pool.ts).
+  stream.on('data', (chunk: Buffer) => {
+    if (!socket.write(chunk, () => stream.release(chunk))) stream.pause();
+  });
+  socket.on('drain', () => stream.resume());
+  stream.on('end', () => socket.end());
   socket.on('error', () => stream.destroy());
   // RST, not FIN: the other end must not take a cut-off stream for a complete one.
   stream.on('error', () => socket.resetAndDestroy());

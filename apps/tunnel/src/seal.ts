@@ -67,6 +67,8 @@ export interface FrameSealer {
   open(header: Uint8Array, sealed: Uint8Array): Uint8Array;
   /** Opens in place: the plaintext overwrites the start of `sealed`; returns that view. */
   openInPlace(header: Uint8Array, sealed: Uint8Array): Uint8Array;
+  /** Opens into `out` from its start (at least the plaintext's length); returns the plaintext length. */
+  openInto(header: Uint8Array, sealed: Uint8Array, out: Uint8Array): number;
   /** Switches the send key to the next generation (after sending REKEY); returns it. */
   rotateSend(): number;
   /** Switches the receive key to the next generation (after opening REKEY); returns it. */
@@ -230,15 +232,19 @@ class Sealer implements FrameSealer {
   }
 
   openInPlace(header: Uint8Array, sealed: Uint8Array): Uint8Array {
+    return sealed.subarray(0, this.openInto(header, sealed, sealed));
+  }
+
+  openInto(header: Uint8Array, sealed: Uint8Array, out: Uint8Array): number {
     this.prepareOpen(sealed);
     let n: number;
     try {
-      n = this.rx.aead.openInto(this.rx.nonce, sealed, sealed, header, 0);
+      n = this.rx.aead.openInto(this.rx.nonce, sealed, out, header, 0);
     } catch (cause) {
       throw this.authFailed(cause);
     }
     this.rx.counter++;
-    return sealed.subarray(0, n);
+    return n;
   }
 
   rotateSend(): number {

@@ -20,6 +20,7 @@ export interface StreamHost {
   finish(stream: StreamState): void;
   consumed(stream: StreamState): void;
   abort(stream: StreamState, err: Error | null): void;
+  release(chunk: Uint8Array): void;
 }
 
 /**
@@ -44,6 +45,12 @@ export interface TunnelStream extends Duplex {
   readonly receiveCredit: number;
   /** Code of the RESET a destroy() sends (default CANCEL; the dest sets UNREACHABLE or TIMEOUT). */
   resetCode: number;
+  /**
+   * Hands back a chunk read from this stream for reuse, once nothing reads it any more (e.g. a
+   * socket write of it called back). Optional: a chunk never released is left to the GC. Never
+   * touch the chunk afterwards; it will carry another stream's bytes.
+   */
+  release(chunk: Uint8Array): void;
 }
 
 /** Internal state shared with the multiplexer; one shape, every field set here. */
@@ -93,6 +100,10 @@ export class StreamState extends Duplex implements TunnelStream {
     this.accepted = !local;
     this.sendCredit = peerWindow;
     this.receiveCredit = window;
+  }
+
+  release(chunk: Uint8Array): void {
+    this.host.release(chunk);
   }
 
   override _write(chunk: Buffer | Uint8Array, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
