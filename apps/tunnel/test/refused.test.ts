@@ -219,16 +219,26 @@ describe('refused streams', () => {
   });
 
   it('peerName pins the peer certificate: another name from the same CA is refused (CRYPTO_HANDSHAKE_AUTH)', async () => {
+    // The dest pins 'source-9': source-1's certificate is valid under the CA but refused.
     const dest = await tunnels.start(destConfig(pki, dstId, services(), { peerName: 'source-9' }));
     const refused = refusedBy(dest, 'CRYPTO_HANDSHAKE_AUTH');
-    await tunnels.start(sourceConfig(pki, srcId, destAddress(dest)));
+    await tunnels.start(sourceConfig(pki, srcId, destAddress(dest), { peerName: 'dest-1' }));
     await refused;
-    const pinned = await tunnels.start(sourceConfig(pki, srcId, destAddress(dest), { peerName: 'dest-1' }));
+    // The initiator may count itself connected for a moment after its last message; what
+    // matters is that the dest never admitted it.
+    expect(dest.status().dest!.sessions).toHaveLength(0);
+
+    // The source pins 'dest-9': the dest's genuine 'dest-1' certificate is refused by the source.
     const source9 = await pki.issue('source-9', 'client');
     const dest2 = await tunnels.start(destConfig(pki, dstId, services(), { peerName: 'source-9' }));
+    const wrongPin = await tunnels.start(sourceConfig(pki, source9, destAddress(dest2), { peerName: 'dest-9' }));
+    await nextEvent(wrongPin, 'handshake', (e) => e.result === 'CRYPTO_HANDSHAKE_AUTH');
+    expect(dest2.status().dest!.sessions).toHaveLength(0);
+
+    // Both pins matching: admitted.
     const ok = await tunnels.start(sourceConfig(pki, source9, destAddress(dest2), { peerName: 'dest-1' }));
     await sourceEngine(ok).whenConnected(5000);
-    expect(pinned.status().source!.connected).toBe(false);
+    await until(() => dest2.status().dest!.sessions.length === 1, 'pinned session admitted');
   });
 
   it('dest.maxSessions closes connections beyond it before the handshake (limit)', async () => {
