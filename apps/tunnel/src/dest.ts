@@ -15,9 +15,10 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { lookup } from 'node:dns/promises';
-import { connect, createServer, isIP, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, isIP, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { HandshakeResponder } from '@edgebox/crypto';
 import { cidrContains, parseCidr, parseIp, unmapIpv4, type Cidr } from '@edgebox/peers';
+import { connectBorrowed } from './borrowed-read.js';
 import { splitHostPort, type ExposedService, type TunnelConfig } from './config.js';
 import { TUNNEL_CODES, codeName } from './constants.js';
 import { createResponder, type TunnelCredentials } from './credentials.js';
@@ -223,7 +224,7 @@ class Dest implements DestEngine {
   }
 
   private dialTcp(stream: TunnelStream, host: string, port: number): void {
-    const sock = connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const sock = connectBorrowed({ host, port, allowHalfOpen: true, noDelay: true });
     this.targets.add(sock);
     sock.once('close', () => this.targets.delete(sock));
     const timer = setTimeout(() => {

@@ -750,6 +750,20 @@ class Multiplexer implements Mux, StreamHost {
     this.resume(s);
   }
 
+  sendNow(s: StreamState, chunk: Uint8Array): boolean {
+    const n = chunk.length;
+    // Parked streams wait for connection credit first (fairness); a partial send would leave the
+    // caller's chunk referenced, so all or nothing.
+    if (!s.live || this.closed || s.localFin || s.pendingChunk !== null || this.transportBlocked || this.parked.size > 0) return false;
+    if (n > s.sendCredit || n > this.connectionCredit) return false;
+    for (let off = 0; off < n; off += MAX_DATA_BYTES) this.sendData(s.id, chunk.subarray(off, Math.min(n, off + MAX_DATA_BYTES)));
+    s.sendCredit -= n;
+    this.connectionCredit -= n;
+    this.stats.bytesSent += n;
+    if (this.sealer.needsRekey()) this.rekey();
+    return true;
+  }
+
   /** Sends what credit allows of the stream's parked write; completes it or parks it. */
   private resume(s: StreamState): void {
     while (this.sendSlice(s));

@@ -5,6 +5,7 @@
  * end lets buffered bytes drain (never destroy a socket that still flushes).
  */
 import type { Socket } from 'node:net';
+import { readBorrowed } from './borrowed-read.js';
 import type { TunnelStream } from './stream.js';
 
 /**
@@ -17,7 +18,19 @@ export function splice(socket: Socket, stream: TunnelStream, onDone?: () => void
   const done = (): void => {
     if (++closed === 2) onDone?.();
   };
-  socket.pipe(stream);
+  // socket -> stream: a socket reading into the shared buffer (borrowed-read.ts) has each chunk
+  // sealed at once, or copied when the stream cannot take it yet; others pipe().
+  const resumeSocket = (): void => {
+    if (!socket.destroyed) socket.resume();
+  };
+  const borrowed = readBorrowed(socket, (chunk) => {
+    if (stream.writeNow(chunk)) return true;
+    if (stream.write(Buffer.from(chunk))) return true;
+    stream.once('drain', resumeSocket);
+    return false;
+  });
+  if (borrowed) socket.on('end', () => stream.end());
+  else socket.pipe(stream);
   // stream -> socket by hand rather than pipe(): each chunk goes back to the multiplexer's
   // buffer pool once the kernel has copied it (the write callback), so bulk transfers do not
   // allocate a buffer per frame (buffer-pool.ts).

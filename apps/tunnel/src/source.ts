@@ -19,6 +19,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { once } from 'node:events';
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createBackoff, createCircuitBreaker, type Backoff, type CircuitBreaker } from '@edgebox/peers';
+import { adoptBorrowed } from './borrowed-read.js';
 import { splitHostPort, type TunnelConfig } from './config.js';
 import type { TunnelCredentials } from './credentials.js';
 import { EngineCounters, sessionStatus, totals, waitFor, type EngineHooks, type SessionStatus } from './engine.js';
@@ -153,7 +154,10 @@ class Source implements SourceEngine {
   }
 
   private async listenTcp(kind: 'forward' | 'entry', host: string, port: number, exposed: number, onClient: (c: Socket) => void): Promise<void> {
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (c) => this.onClient(c, onClient));
+    // Forward ports splice at once, so their clients read into the shared buffer
+    // (borrowed-read.ts); an entry port first reads the service line the usual way.
+    const borrowed = kind === 'forward';
+    const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: borrowed }, (c) => this.onClient(borrowed ? adoptBorrowed(c, true) : c, onClient));
     server.listen(port, host);
     await listening(server, `${host}:${port}`);
     this.servers.push(server);

@@ -16,6 +16,7 @@ import type { OpenRequest } from './frames.js';
 /** What a stream asks of its multiplexer (implemented by mux.ts). */
 export interface StreamHost {
   writeData(stream: StreamState, chunk: Buffer, cb: (err?: Error | null) => void): void;
+  sendNow(stream: StreamState, chunk: Uint8Array): boolean;
   writeDatagram(stream: StreamState, chunk: Buffer): void;
   finish(stream: StreamState): void;
   consumed(stream: StreamState): void;
@@ -51,6 +52,11 @@ export interface TunnelStream extends Duplex {
    * touch the chunk afterwards; it will carry another stream's bytes.
    */
   release(chunk: Uint8Array): void;
+  /**
+   * Seals all of `chunk` into DATA frames at once, if nothing is queued ahead of it and credit
+   * covers it; the caller may then reuse the chunk. False (nothing sent) otherwise: write() it.
+   */
+  writeNow(chunk: Uint8Array): boolean;
 }
 
 /** Internal state shared with the multiplexer; one shape, every field set here. */
@@ -104,6 +110,12 @@ export class StreamState extends Duplex implements TunnelStream {
 
   release(chunk: Uint8Array): void {
     this.host.release(chunk);
+  }
+
+  writeNow(chunk: Uint8Array): boolean {
+    // Only when the Writable holds nothing: bytes must leave in write order.
+    if (this.udp || this.writableLength > 0 || this.writableEnded || this.destroyed || this.writableCorked > 0) return false;
+    return this.host.sendNow(this, chunk);
   }
 
   override _write(chunk: Buffer | Uint8Array, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
