@@ -90,6 +90,18 @@ export function adoptBorrowed(accepted: Socket, allowHalfOpen: boolean): Socket 
   return socket;
 }
 
+/**
+ * Detaches the handler and stops reading; a chunk that comes meanwhile is held (copied) for the
+ * next `readBorrowed()`. For handing a socket from one reader to the next (handshake, then
+ * multiplexer).
+ */
+export function detachBorrowed(socket: Socket): void {
+  const reader = readers.get(socket);
+  if (reader === undefined) return;
+  reader.handler = null;
+  socket.pause();
+}
+
 /** True when `socket` reads into the shared buffer (made by connectBorrowed or adoptBorrowed). */
 export function isBorrowed(socket: Socket): boolean {
   return readers.has(socket);
@@ -97,7 +109,8 @@ export function isBorrowed(socket: Socket): boolean {
 
 /**
  * Sends every chunk of `socket` to `handler` (borrowed: valid until it returns) and starts
- * reading. Returns false when the socket is not a borrowed reader (use 'data' instead).
+ * reading; replaces any earlier handler. Returns false when the socket is not a borrowed reader
+ * (use 'data' instead).
  */
 export function readBorrowed(socket: Socket, handler: BorrowedChunkHandler): boolean {
   const reader = readers.get(socket);

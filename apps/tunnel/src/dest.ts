@@ -18,7 +18,7 @@ import { lookup } from 'node:dns/promises';
 import { createServer, isIP, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { HandshakeResponder } from '@edgebox/crypto';
 import { cidrContains, parseCidr, parseIp, unmapIpv4, type Cidr } from '@edgebox/peers';
-import { connectBorrowed } from './borrowed-read.js';
+import { adoptBorrowed, connectBorrowed } from './borrowed-read.js';
 import { splitHostPort, type ExposedService, type TunnelConfig } from './config.js';
 import { TUNNEL_CODES, codeName } from './constants.js';
 import { createResponder, type TunnelCredentials } from './credentials.js';
@@ -98,7 +98,8 @@ class Dest implements DestEngine {
     this.policy = policyOf(config);
     this.responder = createResponder(credentials);
     this.hooks = hooks;
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (sock) => this.onConnection(sock));
+    // Sessions read into the shared buffer (borrowed-read.ts): the accepted socket moves to one made for it.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (sock) => this.onConnection(adoptBorrowed(sock, true)));
     this.sessionHooks = {
       onEnd: (s, signal) => {
         this.sessions.delete(s);

@@ -6,9 +6,11 @@
  * handshake frame (the peer may send sealed frames at once) are handed back as `leftover`
  * for `createMux`. Cold path: runs once per connection, allocates freely.
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HS_MAX_MESSAGE_BYTES, type HandshakeInitiator, type HandshakeResponder, type HandshakeResult, type HandshakeStep } from '@edgebox/crypto';
 import { FRAME_HEADER_BYTES, decodeHeader, encodeFrame } from '@edgebox/framing';
+import { detachBorrowed, readBorrowed } from './borrowed-read.js';
 import { TunnelError, isTunnelError } from './errors.js';
 
 /** What a finished handshake hands to the multiplexer. */
@@ -37,11 +39,13 @@ function run(transport: Duplex, first: Uint8Array | null, step: (msg: Uint8Array
   signal?.throwIfAborted();
   return new Promise<StreamHandshake>((resolve, reject) => {
     let buffered: Buffer = Buffer.alloc(0);
+    let borrowed = false;
     const timer = setTimeout(() => fail(new TunnelError('TUNNEL_HANDSHAKE', `handshake not done after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const done = (): void => {
       clearTimeout(timer);
       transport.pause(); // no byte may be emitted before the multiplexer listens
-      transport.off('data', onData);
+      if (borrowed) detachBorrowed(transport as Socket);
+      else transport.off('data', onData);
       transport.off('error', onError);
       transport.off('close', onClose);
       signal?.removeEventListener('abort', onAbort);
@@ -84,7 +88,10 @@ function run(transport: Duplex, first: Uint8Array | null, step: (msg: Uint8Array
       }
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    transport.on('data', onData);
+    // A socket reading into the shared buffer (borrowed-read.ts): its chunks are copied, since
+    // a partial handshake frame is kept across reads.
+    borrowed = transport instanceof Socket && readBorrowed(transport, (chunk) => (onData(Buffer.from(chunk)), true));
+    if (!borrowed) transport.on('data', onData);
     transport.on('error', onError);
     transport.on('close', onClose);
     if (first !== null) transport.write(frameOf(first));

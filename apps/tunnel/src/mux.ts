@@ -68,6 +68,7 @@ import {
   openBodyLength,
   type OpenRequest,
 } from './frames.js';
+import { isBorrowed, readBorrowed } from './borrowed-read.js';
 import { BufferPool } from './buffer-pool.js';
 import { createFrameSealer, type FrameSealer, type RekeyLimits, type SessionKeys } from './seal.js';
 import { StreamState, type StreamHost, type TunnelStream } from './stream.js';
@@ -294,7 +295,10 @@ class Multiplexer implements Mux, StreamHost {
     this.onTransportError = this.onTransportError.bind(this);
     this.onTransportClose = this.onTransportClose.bind(this);
     const t = this.transport;
-    t.on('data', this.onData);
+    // A socket reading into the shared buffer (borrowed-read.ts) hands chunks to onData below;
+    // they are decoded and opened before it returns, never kept.
+    const borrowed = t instanceof Socket && isBorrowed(t);
+    if (!borrowed) t.on('data', this.onData);
     t.on('drain', this.onDrain);
     t.on('end', this.onEnd);
     t.on('error', this.onTransportError);
@@ -304,7 +308,9 @@ class Multiplexer implements Mux, StreamHost {
       this.leftover = Buffer.from(components.leftover); // cold: once per connection
       queueMicrotask(() => this.onData(EMPTY_CHUNK));
     }
-    t.resume(); // a handshake runner pauses the transport so nothing is emitted unheard
+    // A handshake runner pauses the transport so nothing is emitted unheard.
+    if (borrowed) queueMicrotask(() => this.closed || readBorrowed(t, (chunk) => (this.onData(chunk), true)));
+    else t.resume();
     const extra = this.receiveConnectionWindow - this.connectionWindow;
     if (extra > 0) {
       // The connection window above the initial one, granted at once (tunnel.md §5).
@@ -339,7 +345,7 @@ class Multiplexer implements Mux, StreamHost {
     if (chunk.length === 0) return;
     if (this.decoding) {
       // A transport that delivers synchronously from inside our own write: decode after.
-      this.backlog.push(chunk);
+      this.backlog.push(Buffer.from(chunk)); // a copy: the chunk may be a borrowed read
       return;
     }
     this.decoding = true;

@@ -10,8 +10,9 @@
  * heartbeat gave up; either way `onEnd` runs once with a typed RecoverySignal (or none for a
  * graceful close), and the owner decides what follows (reconnect, swap, forget).
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { HandshakeResponder } from '@edgebox/crypto';
+import { connectBorrowed } from './borrowed-read.js';
 import type { TunnelConfig } from './config.js';
 import { createInitiator, type TunnelCredentials } from './credentials.js';
 import { TunnelError, isTunnelError } from './errors.js';
@@ -240,7 +241,8 @@ export interface DialInit {
 export async function dialSession(init: DialInit): Promise<Session> {
   const { config } = init;
   const timeoutMs = config.reconnect.handshakeTimeoutMs;
-  const sock = connect({ host: init.host, port: init.port, noDelay: true });
+  // Reads into the shared buffer (borrowed-read.ts): the handshake copies, the multiplexer opens in place.
+  const sock = connectBorrowed({ host: init.host, port: init.port, noDelay: true });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => fail(new TunnelError('TUNNEL_HANDSHAKE', `connect to ${init.host}:${init.port} not done after ${timeoutMs} ms`)), timeoutMs);
     const fail = (err: Error): void => {
