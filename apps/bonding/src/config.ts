@@ -127,7 +127,7 @@ const TunSchema = z.strictObject({
   address: z.string().refine((s) => parseCidr(s)?.family === 4, { message: 'an IPv4 address with prefix, e.g. 10.99.0.2/24' }),
   /** Optional IPv6 tunnel address with prefix, e.g. fd00:99::2/64: the bond then carries IPv6 too. */
   address6: z.string().refine((s) => parseCidr(s)?.family === 6, { message: 'an IPv6 address with prefix, e.g. fd00:99::2/64' }).optional(),
-  /** 'auto' = 1500 − the tunnel overhead of the link family (1416 over IPv4). */
+  /** 'auto' = 1500 − the tunnel overhead of the link family (1428 over IPv4). */
   mtu: z.union([z.literal('auto'), z.int().min(MTU_MIN).max(MTU_MAX)]).default('auto'),
   /** Move the device into this named network namespace (labs and tests; the sockets stay here). */
   netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),

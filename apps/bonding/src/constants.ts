@@ -46,10 +46,10 @@ export const RETRANSMIT_MAX_AGE_MS = 250;
 /** Outer (framing datagram) header, authenticated as associated data. */
 export const OUTER_HEADER_BYTES = DATAGRAM_HEADER_BYTES;
 /** Encrypted inner header (bonding.md §3). */
-export const INNER_HEADER_BYTES = 24;
+export const INNER_HEADER_BYTES = 12;
 /** AEAD tag. */
 export const TAG_BYTES = AEAD_TAG_BYTES;
-/** Bytes a datagram adds to its payload: outer header + inner header + tag = 56. */
+/** Bytes a datagram adds to its payload: outer header + inner header + tag = 44. */
 export const DATAGRAM_OVERHEAD_BYTES = OUTER_HEADER_BYTES + INNER_HEADER_BYTES + TAG_BYTES;
 /** Smallest valid datagram: overhead with an empty payload (a PROBE_ACK). */
 export const DATAGRAM_MIN_BYTES = DATAGRAM_OVERHEAD_BYTES;
@@ -83,8 +83,10 @@ export const MTU_MAX = 65_535;
 export const MAX_LINKS = 16;
 /** Largest link id. */
 export const LINK_ID_MAX = MAX_LINKS - 1;
-/** Echo hold meaning "nothing to echo" (and the saturation value of the u16 hold). */
-export const ECHO_HOLD_NONE = 0xffff;
+/** Largest value of the inner header's flags nibble (no bit is defined in version 1). */
+export const INNER_FLAGS_MAX = 0x0f;
+/** Echo hold (u8, ms) meaning "nothing to echo": also sent when the echo was held longer than 254 ms. */
+export const ECHO_HOLD_NONE = 0xff;
 
 // -- feedback (bonding.md §5) --------------------------------------------------------------------
 

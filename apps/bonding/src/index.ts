@@ -7,7 +7,7 @@
  *
  * The data-plane core that needs no sockets and no root:
  * - constants.ts     type numbers, sizes, rekey limits, reorder defaults
- * - inner-header.ts  the 24-byte encrypted inner header (§3)
+ * - inner-header.ts  the 12-byte encrypted inner header (§3)
  * - feedback.ts      FEEDBACK payloads (§5)
  * - session.ts       seal / open of datagrams with one handshake's keys (§2, §3, §6)
  * - session-table.ts a server's sessions by receiver index, rekey grace, idle expiry

@@ -42,9 +42,9 @@ function checkMtu(name: string, mtu: number): void {
 
 /**
  * Bytes a link adds around each TUN packet: IP + UDP + outer header + inner header + tag
- * (84 over IPv4, 104 over IPv6).
+ * (72 over IPv4, 92 over IPv6).
  *
- * @example tunnelOverheadBytes(4); // 84
+ * @example tunnelOverheadBytes(4); // 72
  */
 export function tunnelOverheadBytes(family: IpFamily): number {
   return checkFamily(family) + UDP_HEADER_BYTES + DATAGRAM_OVERHEAD_BYTES;
@@ -71,7 +71,7 @@ export function tunMtuFor(links: readonly LinkPathMtu[]): number {
 /**
  * The MSS to announce for `family` packets through a TUN of `tunMtu`: MTU − IP header − 20.
  *
- * @example tcpMssFor(1416, 4); // 1376
+ * @example tcpMssFor(1428, 4); // 1388
  */
 export function tcpMssFor(tunMtu: number, family: IpFamily): number {
   checkMtu('tunMtu', tunMtu);

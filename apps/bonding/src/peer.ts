@@ -102,6 +102,9 @@ export class PeerLink implements SchedulerLink {
   /** The peer's latest send timestamp on this link and when it arrived (-1: nothing to echo). */
   peerSendTs = 0;
   peerSendAtMs = -1;
+  /** The peer's link sequence and send timestamp, extended from the wire's 16 bits (-1: none yet). */
+  rxLinkSeq = -1;
+  rxSendTs = -1;
   lastReceiveMs = -1;
   txPackets = 0;
   txBytes = 0;
@@ -125,7 +128,7 @@ export class PeerLink implements SchedulerLink {
   udp: UdpLink | null = null;
   /** Client with `tun.mtu: auto`: the link's path MTU search (path-mtu.ts). */
   pmtu: PathMtuSearch | null = null;
-  /** IP family of the link's outer packets (overhead 84 / 104). */
+  /** IP family of the link's outer packets (overhead 72 / 92). */
   family: 4 | 6 = 4;
   /** Server: the client's endpoint for this link, learned from authentic datagrams (roaming). */
   address = '';
@@ -182,6 +185,7 @@ export class PeerLink implements SchedulerLink {
    */
   private newEpoch(): void {
     this.loss.reset();
+    this.rxLinkSeq = -1;
     this.txRate.reset();
   }
 }

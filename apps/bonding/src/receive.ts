@@ -22,7 +22,7 @@ import { DATAGRAM_MIN_BYTES, TYPE_CLOSE, TYPE_DATA, TYPE_FEEDBACK, TYPE_NACK, TY
 import { tryDecodeFeedback } from './feedback.js';
 import type { FeedbackReport } from './feedback.js';
 import type { InnerHeader } from './inner-header.js';
-import { rttSampleMs } from './inner-header.js';
+import { extend16, rttSampleMs } from './inner-header.js';
 import type { Peer, PeerLink } from './peer.js';
 import type { Plane } from './plane.js';
 import { tunnelOverheadBytes } from './mtu.js';
@@ -34,6 +34,12 @@ const HANDSHAKE_TYPE_MIN = 0x01;
 const HANDSHAKE_TYPE_MAX = 0x04;
 /** Consecutive link sequences older than the loss window that mean the peer restarted. */
 const OLD_STREAK_RESET = 32;
+/**
+ * A link sequence this far ahead of the last one is a peer that restarted its numbering, not
+ * loss: 16384 datagrams lost in a row would have taken the link down (and reset its window) long
+ * before. Counting them as lost would hold the link down for a whole loss window.
+ */
+const LINK_SEQ_RESTART_JUMP = 16_384;
 /** Gain of the sender-side loss EWMA per FEEDBACK delta. */
 const PEER_LOSS_GAIN = 0.25;
 
@@ -119,19 +125,25 @@ function onLinkReceive(peer: Peer, link: PeerLink, header: InnerHeader, bytes: n
   link.rxBytes += bytes;
   link.lastReceiveMs = nowMs;
   peer.lastAuthMs = nowMs;
-  if (link.loss.onReceive(header.linkSeq) === 'old') {
+  // The wire carries 16 bits of the link sequence and of the send timestamp: extend them.
+  const lastSeq = link.rxLinkSeq;
+  link.rxLinkSeq = extend16(lastSeq, header.linkSeq);
+  if (lastSeq >= 0 && ((link.rxLinkSeq - lastSeq) | 0) > LINK_SEQ_RESTART_JUMP) link.loss.reset();
+  if (link.loss.onReceive(link.rxLinkSeq) === 'old') {
     // A peer that restarted numbers its links from 1 again: everything reads as too old for
     // the loss window. A run of such arrivals starts the window over (cold: once per restart).
     if (++link.oldStreak > OLD_STREAK_RESET) {
       link.loss.reset();
-      link.loss.onReceive(header.linkSeq);
+      link.rxLinkSeq = header.linkSeq;
+      link.loss.onReceive(link.rxLinkSeq);
       link.oldStreak = 0;
     }
   } else link.oldStreak = 0;
-  link.jitter.update(header.sendTimeMs, nowMs);
+  link.rxSendTs = extend16(link.rxSendTs, header.sendTimeMs);
+  link.jitter.update(link.rxSendTs, nowMs);
   link.peerSendTs = header.sendTimeMs;
   link.peerSendAtMs = nowMs;
-  const rtt = rttSampleMs(Math.floor(nowMs) >>> 0, header);
+  const rtt = rttSampleMs(Math.floor(nowMs), header);
   if (rtt >= 0) link.rtt.addSample(rtt, nowMs);
   link.rxRate.onDelivered(bytes, nowMs);
 }

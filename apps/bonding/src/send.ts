@@ -86,9 +86,9 @@ export function sendData(plane: Plane, peer: Peer, packet: Uint8Array, nowMs: nu
  */
 export function transmit(plane: Plane, peer: Peer, session: BondingSession, link: PeerLink, type: number, dataSeq: number, payload: Uint8Array, nowMs: number): boolean {
   const h = link.tx;
-  h.linkSeq = (h.linkSeq + 1) >>> 0;
+  h.linkSeq = (h.linkSeq + 1) & 0xffff;
   h.dataSeq = dataSeq;
-  h.sendTimeMs = Math.floor(nowMs) >>> 0;
+  h.sendTimeMs = Math.floor(nowMs) & 0xffff;
   if (link.peerSendAtMs >= 0) {
     h.echoTimeMs = link.peerSendTs;
     h.echoHoldMs = echoHoldMs(nowMs, link.peerSendAtMs);
@@ -99,7 +99,7 @@ export function transmit(plane: Plane, peer: Peer, session: BondingSession, link
   const slot = plane.ring.next();
   const n = session.seal(type, h, payload, slot);
   if (n === 0) {
-    h.linkSeq = (h.linkSeq - 1) >>> 0; // nothing went out under this number
+    h.linkSeq = (h.linkSeq - 1) & 0xffff; // nothing went out under this number
     peer.counters.sealRefused++;
     return false;
   }

@@ -55,7 +55,7 @@ import { createInnerHeader, encodeInnerHeader, tryDecodeInnerHeader, type InnerH
 
 /** open(): authentic, fresh, well-formed; read `session.opened`. */
 export const OPEN_OK = 0;
-/** open(): shorter than outer header + inner header + tag (56 bytes). */
+/** open(): shorter than outer header + inner header + tag (44 bytes). */
 export const OPEN_TOO_SHORT = 1;
 /**
  * open(): rejected by framing (version, reserved byte, unknown type, flags, over maxDatagram),

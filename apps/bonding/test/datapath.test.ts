@@ -270,13 +270,40 @@ describe('data path between two planes', () => {
     twin.flush(1);
     const link = twin.server.peer.links[0]!;
     const rx = link.loss.received;
-    twin.client.peer.links[0]!.tx.linkSeq = (twin.client.peer.links[0]!.tx.linkSeq - 100_000) >>> 0; // as if it restarted
+    // as if it restarted: its numbers now lie 20,000 behind (mod 2^16), far outside the window
+    twin.client.peer.links[0]!.tx.linkSeq = (twin.client.peer.links[0]!.tx.linkSeq - 20_000) & 0xffff;
     for (let i = 40; i < 80; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 2);
     twin.flush(2);
     expect(link.loss.old).toBeLessThan(40);
     expect(link.loss.received).toBeLessThan(rx + 40);
     expect(link.loss.lossRatio).toBe(0);
     expect(twin.server.written).toHaveLength(80);
+  });
+
+  it('a peer whose restarted numbering lands far ahead (mod 2^16) gets a fresh loss window, not 30,000 losses', () => {
+    const twin = createTwin({ links: 1 });
+    for (let i = 0; i < 40; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 1);
+    twin.flush(1);
+    const link = twin.server.peer.links[0]!;
+    twin.client.peer.links[0]!.tx.linkSeq = (twin.client.peer.links[0]!.tx.linkSeq + 30_000) & 0xffff;
+    for (let i = 40; i < 80; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 2);
+    twin.flush(2);
+    expect(link.loss.lost).toBe(0);
+    expect(link.loss.lossRatio).toBe(0);
+    expect(link.loss.missing).toBe(0);
+    expect(twin.server.written).toHaveLength(80);
+  });
+
+  it('a real gap on a link is loss: 10 datagrams that never arrive are counted missing', () => {
+    const twin = createTwin({ links: 1 });
+    for (let i = 0; i < 40; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 1);
+    twin.flush(1);
+    const link = twin.server.peer.links[0]!;
+    twin.client.peer.links[0]!.tx.linkSeq = (twin.client.peer.links[0]!.tx.linkSeq + 10) & 0xffff;
+    for (let i = 40; i < 80; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 2);
+    twin.flush(2);
+    expect(link.loss.missing).toBe(10);
+    expect(link.loss.lossRatio).toBeGreaterThan(0);
   });
 
   it('wire input is counted, never thrown: unknown type, unknown session, forged and replayed datagrams, handshakes', () => {
@@ -320,7 +347,7 @@ describe('data path between two planes', () => {
     expect(twin.client.counters.oversize).toBe(1);
     twin.flush(1);
     expect(twin.server.written.map(idOf)).toEqual([7, 3]);
-    expect((twin.server.written[0]![42]! << 8) | twin.server.written[0]![43]!).toBe(1416 - 40);
+    expect((twin.server.written[0]![42]! << 8) | twin.server.written[0]![43]!).toBe(1428 - 40);
   });
 
   it('without a session, packets are dropped and counted', () => {

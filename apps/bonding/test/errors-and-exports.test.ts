@@ -52,7 +52,7 @@ describe('public API', () => {
       expect(typeof (api as Record<string, unknown>)[name], name).toBe('function');
     }
     expect(api.OPEN_CODE_NAMES[api.OPEN_REPLAYED]).toBe('replayed');
-    expect(api.DATAGRAM_OVERHEAD_BYTES).toBe(56);
+    expect(api.DATAGRAM_OVERHEAD_BYTES).toBe(44);
     expect([api.TYPE_DATA, api.TYPE_PROBE, api.TYPE_PROBE_ACK, api.TYPE_FEEDBACK, api.TYPE_CLOSE, api.TYPE_NACK]).toEqual([0x40, 0x41, 0x42, 0x43, 0x44, 0x45]);
     expect([...api.BONDING_TYPES.keys()]).toEqual([0x40, 0x41, 0x42, 0x43, 0x44, 0x45]);
     expect(api.REPLAY_WINDOW_BONDING).toBe(8192);

@@ -122,24 +122,24 @@ function readMss(p: Uint8Array, tcp: number): number {
 // -- tests -------------------------------------------------------------------------------------
 
 describe('MTU arithmetic', () => {
-  it('overhead is IP + UDP 8 + outer 16 + inner 24 + tag 16', () => {
-    expect(tunnelOverheadBytes(4)).toBe(84);
-    expect(tunnelOverheadBytes(6)).toBe(104);
+  it('overhead is IP + UDP 8 + outer 16 + inner 12 + tag 16', () => {
+    expect(tunnelOverheadBytes(4)).toBe(72);
+    expect(tunnelOverheadBytes(6)).toBe(92);
     expect(() => tunnelOverheadBytes(5 as IpFamily)).toThrow(/IP family 5/);
   });
 
   it('TUN MTU = smallest path MTU minus that link overhead', () => {
-    expect(tunMtuFor([{ mtu: 1500, family: 4 }])).toBe(1416);
-    expect(tunMtuFor([{ mtu: 1500, family: 4 }, { mtu: 1500, family: 6 }])).toBe(1396);
-    expect(tunMtuFor([{ mtu: 1492, family: 4 }, { mtu: 9000, family: 4 }])).toBe(1408);
+    expect(tunMtuFor([{ mtu: 1500, family: 4 }])).toBe(1428);
+    expect(tunMtuFor([{ mtu: 1500, family: 4 }, { mtu: 1500, family: 6 }])).toBe(1408);
+    expect(tunMtuFor([{ mtu: 1492, family: 4 }, { mtu: 9000, family: 4 }])).toBe(1420);
     expect(() => tunMtuFor([])).toThrow(/at least one link/);
     expect(() => tunMtuFor([{ mtu: 575, family: 4 }])).toThrow(/links\[0\].mtu 575/);
     expect(() => tunMtuFor([{ mtu: 65_536, family: 4 }])).toThrow(/65536/);
   });
 
   it('MSS = TUN MTU - inner IP header - 20', () => {
-    expect(tcpMssFor(1416, 4)).toBe(1376);
-    expect(tcpMssFor(1416, 6)).toBe(1356);
+    expect(tcpMssFor(1428, 4)).toBe(1388);
+    expect(tcpMssFor(1428, 6)).toBe(1368);
     expect(() => tcpMssFor(100, 4)).toThrow(/tunMtu 100/);
   });
 

@@ -80,7 +80,7 @@ describe('path MTU search', () => {
     const s = createPathMtuSearch({ upperBound: 1500 });
     expect(s.poll(0)).toBe(1500);
     s.onSent(7, 0);
-    expect(s.onAck(7, 84, 5)).toBe(false); // an empty PROBE from the same tick: no proof
+    expect(s.onAck(7, 72, 5)).toBe(false); // an empty PROBE from the same tick: no proof
     expect(s.onAck(7, 1500, 6)).toBe(true); // the probe's own ack still confirms it
   });
 

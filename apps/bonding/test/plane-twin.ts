@@ -23,7 +23,7 @@ interface InFlight {
 /** One end of the twin. */
 export class TwinPlane implements Plane {
   readonly mode: 'client' | 'server';
-  readonly tunMtu = 1416;
+  readonly tunMtu = 1428;
   readonly ring;
   readonly pickOut;
   readonly report;

@@ -121,7 +121,7 @@ describe.runIf(root.ok)('bonding service as root', () => {
       expect(ping.stdout).toMatch(/5 packets transmitted, 5 received/);
 
       const cs = client.status();
-      expect(cs).toMatchObject({ mode: 'client', running: true, tun: { name: 'bt0', mtu: 1416 }, handshake: { state: 'established', lastError: null } });
+      expect(cs).toMatchObject({ mode: 'client', running: true, tun: { name: 'bt0', mtu: 1428 }, handshake: { state: 'established', lastError: null } });
       expect(cs.peers[0]!.links.map((l) => [l.name, l.state, l.label])).toEqual([
         ['lo1', 'up', null],
         ['lo2', 'up', 'second'],

@@ -7,7 +7,9 @@ import { decodeDatagram, encodeDatagramHeader } from '@edgebox/framing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  DATAGRAM_MIN_BYTES,
   DATAGRAM_OVERHEAD_BYTES,
+  INNER_HEADER_BYTES,
   TYPE_CLOSE,
   TYPE_DATA,
   TYPE_FEEDBACK,
@@ -87,7 +89,7 @@ describe('session seal/open', () => {
     expect(view.type).toBe(TYPE_DATA);
     expect(view.receiver).toBe(7);
     expect(view.counter).toBe(2);
-    expect(view.body.length).toBe(24 + 5 + 16);
+    expect(view.body.length).toBe(INNER_HEADER_BYTES + 5 + 16);
     expect(d.length).toBe(second.length);
   });
 
@@ -114,8 +116,9 @@ describe('session seal/open', () => {
     expect(() => client.seal(TYPE_CLOSE, header, new Uint8Array(3), out)).toThrow(/is not 2/);
     expect(() => client.seal(TYPE_FEEDBACK, header, new Uint8Array(0), out)).toThrow(/at least 1/);
     expect(() => client.seal(0x46, header, new Uint8Array(1), out)).toThrow(/datagram type 0x46/);
-    expect(() => client.seal(TYPE_DATA, header, new Uint8Array(100), new Uint8Array(155))).toThrow(/out length 155 is not at least 156/);
-    expect(client.seal(TYPE_DATA, header, new Uint8Array(100), new Uint8Array(156))).toBe(156);
+    // 16 + 12 + 100 + 16 = 144
+    expect(() => client.seal(TYPE_DATA, header, new Uint8Array(100), new Uint8Array(143))).toThrow(/out length 143 is not at least 144/);
+    expect(client.seal(TYPE_DATA, header, new Uint8Array(100), new Uint8Array(144))).toBe(144);
     expect(codeOf(() => client.seal(TYPE_DATA, createInnerHeader({ linkId: 16 }), new Uint8Array(1), out))).toBe('BONDING_INVALID_ARGUMENT');
     expect(client.sendCounter).toBe(1); // no nonce spent on a refused call
   });
@@ -123,10 +126,10 @@ describe('session seal/open', () => {
   it('refuses a datagram over maxDatagram at the limit + 1, seals one at the limit', () => {
     const { client, server } = pair({ maxDatagram: 200 });
     const big = new Uint8Array(4096);
-    expect(client.seal(TYPE_DATA, header, new Uint8Array(144), big)).toBe(200);
-    expect(codeOf(() => client.seal(TYPE_DATA, header, new Uint8Array(145), big))).toBe('BONDING_TOO_LARGE');
+    expect(client.seal(TYPE_DATA, header, new Uint8Array(200 - DATAGRAM_OVERHEAD_BYTES), big)).toBe(200);
+    expect(codeOf(() => client.seal(TYPE_DATA, header, new Uint8Array(201 - DATAGRAM_OVERHEAD_BYTES), big))).toBe('BONDING_TOO_LARGE');
     const { client: c2 } = pair();
-    const d = big.slice(0, c2.seal(TYPE_DATA, header, new Uint8Array(145), big));
+    const d = big.slice(0, c2.seal(TYPE_DATA, header, new Uint8Array(201 - DATAGRAM_OVERHEAD_BYTES), big));
     expect(server.open(d, T0)).toBe(OPEN_MALFORMED);
   });
 
@@ -203,8 +206,8 @@ describe('session drops (never throws on wire input)', () => {
   it('too short, malformed outer header, wrong receiver and a counter above 2^53 are counted', () => {
     const { client, server } = pair();
     const d = seal(client, counting(10));
-    expect(server.open(d.subarray(0, 55), T0)).toBe(OPEN_TOO_SHORT);
-    expect(server.open(seal(client, new Uint8Array(0), TYPE_PROBE), T0)).toBe(OPEN_OK); // 56 bytes: the minimum
+    expect(server.open(d.subarray(0, DATAGRAM_OVERHEAD_BYTES - 1), T0)).toBe(OPEN_TOO_SHORT);
+    expect(server.open(seal(client, new Uint8Array(0), TYPE_PROBE), T0)).toBe(OPEN_OK); // 44 bytes: the minimum
     const version = d.slice();
     version[0] = 2;
     expect(server.open(version, T0)).toBe(OPEN_MALFORMED);
@@ -225,7 +228,8 @@ describe('session drops (never throws on wire input)', () => {
   });
 
   it('an authentic datagram with a broken inner header or payload length is malformed (after the window moved)', () => {
-    // A peer bug, built by hand with the client's key: inner link id 16, then a 3-byte CLOSE.
+    // A peer bug, built by hand with the client's key: a DATA without a packet, then a 3-byte CLOSE.
+    // (Every inner header of 12 bytes decodes: its fields use their whole range.)
     const { server } = pair();
     const aead = createAead('chacha20-poly1305', CLIENT_KEY);
     const forge = (counter: number, type: number, plain: Uint8Array): Uint8Array => {
@@ -236,10 +240,9 @@ describe('session drops (never throws on wire input)', () => {
       aead.sealInto(nonce, plain, d, d.subarray(0, 16), 16);
       return d;
     };
-    const inner = new Uint8Array(24 + 3);
-    inner[0] = 16;
-    expect(server.open(forge(0, TYPE_DATA, inner), T0)).toBe(OPEN_MALFORMED);
-    inner[0] = 0;
+    const inner = new Uint8Array(INNER_HEADER_BYTES + 3);
+    inner[0] = 0x20; // link 2
+    expect(server.open(forge(0, TYPE_DATA, inner.subarray(0, INNER_HEADER_BYTES)), T0)).toBe(OPEN_MALFORMED);
     expect(server.open(forge(1, TYPE_CLOSE, inner), T0)).toBe(OPEN_MALFORMED);
     expect(server.open(forge(2, TYPE_DATA, inner), T0)).toBe(OPEN_OK);
     expect(server.open(forge(1, TYPE_DATA, inner), T0)).toBe(OPEN_REPLAYED); // counter 1 was authentic
@@ -326,7 +329,7 @@ describe('session limits and lifetime (bonding.md §6)', () => {
     ['rekeyAfterMs', { rekeyAfterMs: 1.5 }],
     ['rejectAfterMs', { rejectAfterMs: -1 }],
     ['replayWindow', { replayWindow: 100 }],
-    ['maxDatagram', { maxDatagram: 55 }],
+    ['maxDatagram', { maxDatagram: DATAGRAM_MIN_BYTES - 1 }],
     ['maxDatagram', { maxDatagram: 65_508 }],
     ['nowMs', { nowMs: Number.NaN }],
   ] as const)('refuses a bad %s', (name, init) => {

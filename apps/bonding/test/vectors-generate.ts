@@ -72,14 +72,13 @@ function build(s: Spec) {
   outer.writeUInt8(0, 3); // reserved
   outer.writeUInt32BE(s.receiver, 4);
   outer.writeBigUInt64LE(BigInt(s.counter), 8);
-  const inner = Buffer.alloc(24);
-  inner.writeUInt8(s.inner.linkId, 0);
-  inner.writeUInt8(s.inner.flags, 1);
-  inner.writeUInt32BE(s.inner.linkSeq, 4);
-  inner.writeUInt32BE(s.inner.dataSeq, 8);
-  inner.writeUInt32BE(s.inner.sendTimeMs, 12);
-  inner.writeUInt32BE(s.inner.echoTimeMs, 16);
-  inner.writeUInt16BE(s.inner.echoHoldMs, 20);
+  const inner = Buffer.alloc(12);
+  inner.writeUInt8((s.inner.linkId << 4) | s.inner.flags, 0); // link id nibble, flags nibble
+  inner.writeUInt16BE(s.inner.linkSeq, 1);
+  inner.writeUInt32BE(s.inner.dataSeq, 3);
+  inner.writeUInt16BE(s.inner.sendTimeMs, 7);
+  inner.writeUInt16BE(s.inner.echoTimeMs, 9);
+  inner.writeUInt8(s.inner.echoHoldMs, 11);
   const plaintext = Buffer.concat([inner, Buffer.from(s.payload, 'hex')]);
   const nonce = Buffer.alloc(12);
   Buffer.from(s.noncePrefix, 'hex').copy(nonce, 0);
@@ -96,10 +95,11 @@ const ping = icmpEcho('edgebox bonding v1').toString('hex');
 
 const vectors = {
   description:
-    'edgebox bonding v1 datagrams (bonding.md §2, §3). Each is sealed by the sender whose send key is `key` and send nonce prefix `noncePrefix`, as its datagram number `counter` (0-based) of the session, to the peer whose session id is `receiver`. nonce = noncePrefix ‖ counter (u64 LE); aad = the 16-byte outer header = datagram[0..16); plaintext = inner header (24 bytes) ‖ payload; datagram = aad ‖ AEAD ciphertext ‖ 16-byte tag. A receiver with that key and prefix opens `datagram` to exactly `inner` and `payload`.',
+    'edgebox bonding v1 datagrams (bonding.md §2, §3). Each is sealed by the sender whose send key is `key` and send nonce prefix `noncePrefix`, as its datagram number `counter` (0-based) of the session, to the peer whose session id is `receiver`. nonce = noncePrefix ‖ counter (u64 LE); aad = the 16-byte outer header = datagram[0..16); plaintext = inner header (12 bytes) ‖ payload; datagram = aad ‖ AEAD ciphertext ‖ 16-byte tag. A receiver with that key and prefix opens `datagram` to exactly `inner` and `payload`.',
   version: 1,
+  revision: 2,
   outerHeaderBytes: 16,
-  innerHeaderBytes: 24,
+  innerHeaderBytes: 12,
   tagBytes: 16,
   datagrams: [
     build({
@@ -111,19 +111,19 @@ const vectors = {
       receiver: 7,
       counter: 0,
       type: 0x40,
-      inner: { linkId: 2, flags: 0, linkSeq: 0, dataSeq: 0, sendTimeMs: 1_000_000, echoTimeMs: 0, echoHoldMs: 0xffff },
+      inner: { linkId: 2, flags: 0, linkSeq: 0, dataSeq: 0, sendTimeMs: 1_000_000 & 0xffff, echoTimeMs: 0, echoHoldMs: 0xff },
       payload: ping,
     }),
     build({
       name: 'data-aes-gcm-counter-300',
-      description: 'DATA datagram number 300 (counter bytes 2c 01 00 .. LE) under AES-256-GCM, echoing a timestamp held 3 ms, data sequence 0xfffffffe (just before the u32 wrap)',
+      description: 'DATA datagram number 300 (counter bytes 2c 01 00 .. LE) under AES-256-GCM, echoing a timestamp held 3 ms, data sequence 0xfffffffe (just before the u32 wrap), link sequence and timestamps near the u16 wrap',
       aead: 'aes-256-gcm',
       key,
       noncePrefix: 'b1b2b3b4',
       receiver: 0x0a0b0c0d,
       counter: 300,
       type: 0x40,
-      inner: { linkId: 15, flags: 0, linkSeq: 150, dataSeq: 0xffff_fffe, sendTimeMs: 0xffff_fff0, echoTimeMs: 0xffff_ffe0, echoHoldMs: 3 },
+      inner: { linkId: 15, flags: 0, linkSeq: 0xfffe, dataSeq: 0xffff_fffe, sendTimeMs: 0xfff0, echoTimeMs: 0xffe0, echoHoldMs: 3 },
       payload: ping,
     }),
     build({
@@ -135,7 +135,7 @@ const vectors = {
       receiver: 7,
       counter: 1,
       type: 0x43,
-      inner: { linkId: 0, flags: 0, linkSeq: 1, dataSeq: 0, sendTimeMs: 1_000_100, echoTimeMs: 999_990, echoHoldMs: 12 },
+      inner: { linkId: 0, flags: 0, linkSeq: 1, dataSeq: 0, sendTimeMs: 1_000_100 & 0xffff, echoTimeMs: 999_990 & 0xffff, echoHoldMs: 12 },
       payload: '02' + '0000' + '000003e8' + '00000002' + '0000000000155cc0' + '0100' + '000001f4' + '00000000' + '00000000000aae60',
     }),
   ],
