@@ -1,6 +1,6 @@
 // Path MTU through the bond (issue 3, bonding.md §7), edgebox-bond client and server in the
 // netlab lab with three uplinks and `tun.mtu: auto`:
-// - one uplink's veth MTU lowered to 1400: the client's TUN MTU follows at once (1400 − 84),
+// - one uplink's veth MTU lowered to 1400: the client's TUN MTU follows at once (1400 − 72),
 //   a DF ping of exactly the TUN MTU crosses, one byte more is refused locally, and full-size
 //   iperf3 TCP runs both ways (the MSS clamp follows the TUN MTU);
 // - a black hole on another uplink (nftables silently drops its datagrams over 1360 bytes, no
@@ -15,7 +15,7 @@ import type { PeerEvent } from '../src/json-lines.js';
 import { reportNotRoot, root } from './root-gate.js';
 
 const LINKS = 3;
-const OVERHEAD_V4 = 84;
+const OVERHEAD_V4 = 72;
 
 interface MtuStatus {
   tun: { mtu: number } | null;
@@ -60,7 +60,7 @@ describe.runIf(root.ok)('bonding path MTU', () => {
     await gc({ own: true });
   });
 
-  it('a link with MTU 1400: the TUN MTU is 1400 − 84, DF pings of that size cross, iperf3 TCP runs both ways', async () => {
+  it('a link with MTU 1400: the TUN MTU is 1400 − 72, DF pings of that size cross, iperf3 TCP runs both ways', async () => {
     const s = await status();
     expect(s.tun?.mtu).toBe(1400 - OVERHEAD_V4);
     const tunMtu = s.tun!.mtu;

@@ -2,6 +2,9 @@
 // uplinks to a server namespace; edgebox-bond over 1, 2 and 3 of them, and, over the first
 // uplink in the same run, the bare link, OpenVPN 2.6 and wireguard-go — all measured
 // alternately with iperf3 (one TCP stream, Mbit/s) and ping (RTT added over the bare link).
+// Then the aggregation target: the three uplinks shaped to 100 Mbit/s each (tc tbf), one TCP
+// stream through the bond in each direction (after one warm-up run), as Mbit/s and as a share
+// of the 300 Mbit/s the links carry.
 // Needs root, iperf3, openvpn and wireguard-go (Debian's packages).
 //
 //   npx nx run bonding:bench                   # 3 runs x 5 s
@@ -16,8 +19,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { formatTable, jsonLine, runAlternating, stopProcess, waitForLine, writeBenchResults } from '@edgebox/bench';
-import type { Contender } from '@edgebox/bench';
+import { formatTable, jsonLine, median, runAlternating, stopProcess, waitForLine, writeBenchResults } from '@edgebox/bench';
+import type { AlternatingResult, Contender } from '@edgebox/bench';
 import { createLab, gc, rootStatus } from '@edgebox/netlab';
 import type { Lab } from '@edgebox/netlab';
 import { preparePeers, runIperf, runPing } from '@edgebox/vpn-peers';
@@ -38,6 +41,10 @@ const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const LISTEN = '10.73.0.1';
 const SERVER_TUN = '10.97.0.1';
 const LINKS = 3;
+/** Rate of each uplink in the shaped phase (Mbit/s, tc tbf on both ends). */
+const SHAPED_MBIT = 100;
+/** Seconds of each shaped run: long enough that TCP's start is a small part of it. */
+const SHAPED_SECONDS = 10;
 // EDGEBOX_BENCH_NODE_FLAGS adds flags to the bond processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
 const EXTRA_FLAGS = (process.env['EDGEBOX_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
 const NODE_FLAGS = ['--max-semi-space-size=1', '--conditions=@edgebox/source', '--import', 'tsx', ...EXTRA_FLAGS];
@@ -118,11 +125,42 @@ try {
     },
   ];
 
+  /** One stream through the bond over the three uplinks shaped to SHAPED_MBIT, up and down alternately. */
+  const measureShaped = async (): Promise<AlternatingResult[]> => {
+    for (let i = 1; i <= LINKS; i++) await lab.setRate(`up${i}`, SHAPED_MBIT);
+    await useLinks(LINKS);
+    const iperf = async (down: boolean, secs: number): Promise<number> =>
+      (await runIperf(lab, { client: 'client', server: 'server', address: SERVER_TUN, seconds: secs, reverse: down })).receiverMbps;
+    await iperf(false, 3); // warm-up: the links' rates are measured and the scheduler weighted
+    const up: number[] = [];
+    const down: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      up.push(await iperf(false, SHAPED_SECONDS));
+      down.push(await iperf(true, SHAPED_SECONDS));
+    }
+    const sum = LINKS * SHAPED_MBIT;
+    const row = (name: string, unit: string, samples: number[]): AlternatingResult => ({
+      name,
+      unit,
+      kind: 'edgebox',
+      value: Number(median(samples).toPrecision(4)),
+      samples,
+      runs: samples.length,
+    });
+    return [
+      row('bond-3x100-tcp-up', 'Mbit/s', up),
+      row('bond-3x100-tcp-down', 'Mbit/s', down),
+      row('bond-3x100-share-up', '% of 300', up.map((v) => (100 * v) / sum)),
+      row('bond-3x100-share-down', '% of 300', down.map((v) => (100 * v) / sum)),
+    ];
+  };
+
   console.log(`bonding bench: ${runs} runs x ${seconds} s, 1 TCP stream${reverse ? ', reverse' : ''}, ${LINKS} unshaped veth uplinks (lab ${lab.runId})`);
   const peers = await preparePeers(lab, { link: 'up1', client: 'client', server: 'server', seconds, reverse });
   try {
     for (const [peer, err] of Object.entries(peers.errors)) console.error(`! ${peer} did not start:\n${err.message}`);
     const rows = await runAlternating([...bond, ...peers.contenders], runs);
+    rows.push(...(await measureShaped()));
     console.log(formatTable(rows));
     for (const r of rows) if (r.samples.length > 1) console.log(`  ${r.name}: ${r.samples.map((v) => Number(v.toPrecision(4))).join(', ')}`);
     console.log(`wrote ${writeBenchResults('bonding', rows)}`);
