@@ -102,6 +102,17 @@ export function detachBorrowed(socket: Socket): void {
   socket.pause();
 }
 
+/**
+ * Puts bytes back in front of what a detached socket reads next (like `unshift`): the next
+ * `readBorrowed()` handler gets a copy of them first. For a reader that took more than it
+ * wanted (a line, then the start of the payload).
+ */
+export function unreadBorrowed(socket: Socket, chunk: Uint8Array): void {
+  const reader = readers.get(socket);
+  if (reader === undefined || chunk.length === 0) return;
+  reader.early.unshift(Buffer.from(chunk));
+}
+
 /** True when `socket` reads into the shared buffer (made by connectBorrowed or adoptBorrowed). */
 export function isBorrowed(socket: Socket): boolean {
   return readers.has(socket);
@@ -116,9 +127,10 @@ export function readBorrowed(socket: Socket, handler: BorrowedChunkHandler): boo
   const reader = readers.get(socket);
   if (reader === undefined) return false;
   reader.handler = handler;
-  // At most one early chunk: reading stopped after it.
-  const early = reader.early.shift();
-  if (early !== undefined && !handler(early)) return true; // the handler paused: it resumes the socket
-  socket.resume();
+  // Early chunks are copies (at most an unread one and the one that stopped reading): all go
+  // to the handler, which keeps them or queues them; if it asked for a pause, it resumes.
+  let more = true;
+  while (reader.early.length > 0) more = handler(reader.early.shift()!);
+  if (more) socket.resume();
   return true;
 }

@@ -19,7 +19,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { once } from 'node:events';
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createBackoff, createCircuitBreaker, type Backoff, type CircuitBreaker } from '@edgebox/peers';
-import { adoptBorrowed } from './borrowed-read.js';
+import { adoptBorrowed, detachBorrowed, isBorrowed, readBorrowed, unreadBorrowed } from './borrowed-read.js';
 import { splitHostPort, type TunnelConfig } from './config.js';
 import type { TunnelCredentials } from './credentials.js';
 import { EngineCounters, sessionStatus, totals, waitFor, type EngineHooks, type SessionStatus } from './engine.js';
@@ -154,10 +154,8 @@ class Source implements SourceEngine {
   }
 
   private async listenTcp(kind: 'forward' | 'entry', host: string, port: number, exposed: number, onClient: (c: Socket) => void): Promise<void> {
-    // Forward ports splice at once, so their clients read into the shared buffer
-    // (borrowed-read.ts); an entry port first reads the service line the usual way.
-    const borrowed = kind === 'forward';
-    const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: borrowed }, (c) => this.onClient(borrowed ? adoptBorrowed(c, true) : c, onClient));
+    // Clients read into the shared buffer (borrowed-read.ts): the accepted socket moves to one made for it.
+    const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (c) => this.onClient(adoptBorrowed(c, true), onClient));
     server.listen(port, host);
     await listening(server, `${host}:${port}`);
     this.servers.push(server);
@@ -386,20 +384,27 @@ class Source implements SourceEngine {
       return;
     }
     let buf = Buffer.alloc(0);
+    const borrowed = isBorrowed(c);
     const timer = setTimeout(() => c.destroy(), this.config.source!.waitForSessionMs);
     const onData = (chunk: Buffer): void => {
-      buf = Buffer.concat([buf, chunk]); // cold: the first line only
+      buf = Buffer.concat([buf, chunk]); // cold: the first line only (a copy, so chunk may be borrowed)
       const nl = buf.indexOf(0x0a);
       if (nl < 0) {
         if (buf.length > SERVICE_LINE_MAX_BYTES) c.destroy();
         return;
       }
-      c.off('data', onData);
       clearTimeout(timer);
-      c.pause();
       const name = buf.subarray(0, nl).toString('latin1').replace(/\r$/, '').trim();
       const rest = buf.subarray(nl + 1);
-      if (rest.length > 0) c.unshift(rest);
+      // What followed the line goes back in front of the stream's first bytes.
+      if (borrowed) {
+        detachBorrowed(c);
+        unreadBorrowed(c, rest);
+      } else {
+        c.off('data', onData);
+        c.pause();
+        if (rest.length > 0) c.unshift(rest);
+      }
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
         this.counters.bump(this.counters.streamsRefused, 'BAD_SERVICE_LINE');
         c.destroy();
@@ -407,7 +412,10 @@ class Source implements SourceEngine {
       }
       this.openTcp(c, port, `${name}:0`);
     };
-    c.on('data', onData);
+    // Always true: once the line is in, detachBorrowed() has stopped reading, and a splice that
+    // already took over has started it again (returning false would stop it for good).
+    if (borrowed) readBorrowed(c, (chunk) => (onData(chunk), true));
+    else c.on('data', onData);
   }
 
   private onDatagram(sock: UdpSocket, table: Map<string, Map<number, Flow>>, port: number, msg: Buffer, rinfo: RemoteInfo): void {

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adoptBorrowed, BORROWED_READ_BYTES, connectBorrowed, isBorrowed, readBorrowed } from '../src/borrowed-read.js';
+import { adoptBorrowed, BORROWED_READ_BYTES, connectBorrowed, detachBorrowed, isBorrowed, readBorrowed, unreadBorrowed } from '../src/borrowed-read.js';
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -101,6 +101,33 @@ describe('borrowed reads', () => {
     await new Promise((r) => setTimeout(r, 50)); // the server's first bytes wait for the handler
     const received = await collect(socket);
     expect(sha(received)).toBe(sha(payload));
+  });
+
+  it('a first reader takes a line, puts back what followed it, and the next reader gets every byte in order', async () => {
+    const payload = randomBytes(2 * 1024 * 1024);
+    const { promise: adopted, resolve } = withResolvers<Socket>();
+    const port = await listen({ pauseOnConnect: true }, (s) => resolve(adoptBorrowed(s, true)));
+    const client = connect(port, '127.0.0.1');
+    sockets.push(client);
+    client.end(Buffer.concat([Buffer.from('echo\n'), payload]));
+    const socket = await adopted;
+    sockets.push(socket);
+    const line = await new Promise<string>((done) => {
+      let head = Buffer.alloc(0);
+      readBorrowed(socket, (chunk) => {
+        head = Buffer.concat([head, chunk]);
+        const nl = head.indexOf(0x0a);
+        if (nl >= 0) {
+          detachBorrowed(socket);
+          unreadBorrowed(socket, head.subarray(nl + 1));
+          done(head.subarray(0, nl).toString());
+        }
+        return true;
+      });
+    });
+    expect(line).toBe('echo');
+    await new Promise((r) => setTimeout(r, 20)); // detached: nothing is read meanwhile
+    expect(sha(await collect(socket))).toBe(sha(payload));
   });
 
   it('a socket whose handle is gone is handed back as it came, reading the usual way', async () => {
