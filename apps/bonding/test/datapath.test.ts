@@ -264,46 +264,44 @@ describe('data path between two planes', () => {
     expect(twin.server.peer.reorder.counters.tooOld).toBe(0);
   });
 
-  it('a peer that restarted its link numbering gets a fresh loss window after a run of old numbers', () => {
+  /**
+   * 40 DATA packets over one link, then the client's link sequence moved by `jump` (mod 2^16)
+   * and 40 more: what the server's loss window made of it.
+   */
+  function jumpLinkSeq(jump: number) {
     const twin = createTwin({ links: 1 });
     for (let i = 0; i < 40; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 1);
     twin.flush(1);
     const link = twin.server.peer.links[0]!;
-    const rx = link.loss.received;
-    // as if it restarted: its numbers now lie 20,000 behind (mod 2^16), far outside the window
-    twin.client.peer.links[0]!.tx.linkSeq = (twin.client.peer.links[0]!.tx.linkSeq - 20_000) & 0xffff;
+    const receivedBefore = link.loss.received;
+    const tx = twin.client.peer.links[0]!.tx;
+    tx.linkSeq = (tx.linkSeq + jump) & 0xffff;
     for (let i = 40; i < 80; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 2);
     twin.flush(2);
-    expect(link.loss.old).toBeLessThan(40);
-    expect(link.loss.received).toBeLessThan(rx + 40);
-    expect(link.loss.lossRatio).toBe(0);
-    expect(twin.server.written).toHaveLength(80);
+    return { loss: link.loss, receivedBefore, written: twin.server.written.length };
+  }
+
+  it('a peer that restarted its link numbering gets a fresh loss window after a run of old numbers', () => {
+    // as if it restarted: its numbers now lie 20,000 behind (mod 2^16), far outside the window
+    const { loss, receivedBefore, written } = jumpLinkSeq(-20_000);
+    expect(loss.old).toBeLessThan(40);
+    expect(loss.received).toBeLessThan(receivedBefore + 40);
+    expect(loss.lossRatio).toBe(0);
+    expect(written).toBe(80);
   });
 
   it('a peer whose restarted numbering lands far ahead (mod 2^16) gets a fresh loss window, not 30,000 losses', () => {
-    const twin = createTwin({ links: 1 });
-    for (let i = 0; i < 40; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 1);
-    twin.flush(1);
-    const link = twin.server.peer.links[0]!;
-    twin.client.peer.links[0]!.tx.linkSeq = (twin.client.peer.links[0]!.tx.linkSeq + 30_000) & 0xffff;
-    for (let i = 40; i < 80; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 2);
-    twin.flush(2);
-    expect(link.loss.lost).toBe(0);
-    expect(link.loss.lossRatio).toBe(0);
-    expect(link.loss.missing).toBe(0);
-    expect(twin.server.written).toHaveLength(80);
+    const { loss, written } = jumpLinkSeq(30_000);
+    expect(loss.lost).toBe(0);
+    expect(loss.lossRatio).toBe(0);
+    expect(loss.missing).toBe(0);
+    expect(written).toBe(80);
   });
 
   it('a real gap on a link is loss: 10 datagrams that never arrive are counted missing', () => {
-    const twin = createTwin({ links: 1 });
-    for (let i = 0; i < 40; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 1);
-    twin.flush(1);
-    const link = twin.server.peer.links[0]!;
-    twin.client.peer.links[0]!.tx.linkSeq = (twin.client.peer.links[0]!.tx.linkSeq + 10) & 0xffff;
-    for (let i = 40; i < 80; i++) sendData(twin.client, twin.client.peer, ipv4Packet(i), 2);
-    twin.flush(2);
-    expect(link.loss.missing).toBe(10);
-    expect(link.loss.lossRatio).toBeGreaterThan(0);
+    const { loss } = jumpLinkSeq(10);
+    expect(loss.missing).toBe(10);
+    expect(loss.lossRatio).toBeGreaterThan(0);
   });
 
   it('wire input is counted, never thrown: unknown type, unknown session, forged and replayed datagrams, handshakes', () => {

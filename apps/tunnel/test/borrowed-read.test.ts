@@ -33,6 +33,17 @@ async function listen(options: { pauseOnConnect: boolean }, onSocket: (s: Socket
   return (server.address() as AddressInfo).port;
 }
 
+/** A client connected to a pauseOnConnect server, and the accepted socket moved by adoptBorrowed. */
+async function acceptedPair(): Promise<{ client: Socket; socket: Socket }> {
+  const { promise: adopted, resolve } = withResolvers<Socket>();
+  const port = await listen({ pauseOnConnect: true }, (s) => resolve(adoptBorrowed(s, true)));
+  const client = connect(port, '127.0.0.1');
+  sockets.push(client);
+  const socket = await adopted;
+  sockets.push(socket);
+  return { client, socket };
+}
+
 /** Collects a borrowed stream by copying each chunk; pauses every third chunk for a tick. */
 function collect(socket: Socket): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -54,12 +65,7 @@ function collect(socket: Socket): Promise<Buffer> {
 describe('borrowed reads', () => {
   it('an accepted socket moved to the shared buffer receives 8 MiB intact, including bytes sent before the handler', async () => {
     const payload = randomBytes(8 * 1024 * 1024);
-    const { promise: adopted, resolve } = withResolvers<Socket>();
-    const port = await listen({ pauseOnConnect: true }, (s) => resolve(adoptBorrowed(s, true)));
-    const client = connect(port, '127.0.0.1');
-    sockets.push(client);
-    const socket = await adopted;
-    sockets.push(socket);
+    const { client, socket } = await acceptedPair();
     expect(isBorrowed(socket)).toBe(true); // the handle really moved on this Node
     // the client writes before anything reads: the first chunk waits (copied), reading paused
     client.end(payload);
@@ -71,11 +77,7 @@ describe('borrowed reads', () => {
 
   it('the shared buffer is reused: chunks arrive as views of one buffer of BORROWED_READ_BYTES', async () => {
     const buffers = new Set<ArrayBufferLike>();
-    const { promise: adopted, resolve } = withResolvers<Socket>();
-    const port = await listen({ pauseOnConnect: true }, (s) => resolve(adoptBorrowed(s, true)));
-    const client = connect(port, '127.0.0.1');
-    sockets.push(client);
-    const socket = await adopted;
+    const { client, socket } = await acceptedPair();
     const done = new Promise<number>((resolve) => {
       let total = 0;
       readBorrowed(socket, (chunk) => {
@@ -105,13 +107,8 @@ describe('borrowed reads', () => {
 
   it('a first reader takes a line, puts back what followed it, and the next reader gets every byte in order', async () => {
     const payload = randomBytes(2 * 1024 * 1024);
-    const { promise: adopted, resolve } = withResolvers<Socket>();
-    const port = await listen({ pauseOnConnect: true }, (s) => resolve(adoptBorrowed(s, true)));
-    const client = connect(port, '127.0.0.1');
-    sockets.push(client);
+    const { client, socket } = await acceptedPair();
     client.end(Buffer.concat([Buffer.from('echo\n'), payload]));
-    const socket = await adopted;
-    sockets.push(socket);
     const line = await new Promise<string>((done) => {
       let head = Buffer.alloc(0);
       readBorrowed(socket, (chunk) => {
